@@ -8,7 +8,7 @@ import type { NetworkUserConfig } from "hardhat/types";
 // Every pragma in contracts/ must accept this exact version.
 const solcPkg = require("solc") as { version(): string };
 const SOLC_LONG = solcPkg.version().replace(/\.Emscripten.*$/, "");
-const SOLC_VERSION = SOLC_LONG.split("+")[0];
+const SOLC_VERSION = SOLC_LONG.split("+")[0] as string;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
   if (args.solcVersion !== SOLC_VERSION) return runSuper(); // would need a download: fails offline
@@ -44,7 +44,8 @@ const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
     settings: {
-      optimizer: { enabled: true, runs: 10_000 },
+      optimizer: { enabled: true, runs: 200 },
+      viaIR: true,
       evmVersion: "prague",
     },
   },

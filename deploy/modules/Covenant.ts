@@ -1,0 +1,8 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import IdentityModule from "./Identity";
+
+/** The whole Covenant suite. Each part is its own module; this one composes them. */
+export default buildModule("Covenant", (m) => {
+  const identity = m.useModule(IdentityModule);
+  return { ...identity };
+});

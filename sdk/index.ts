@@ -1,0 +1,5 @@
+export * from "./actions";
+export * from "./signer";
+export * from "./text";
+export * from "./typedData";
+export * from "./verify";
