@@ -53,10 +53,7 @@ function typesOf(primaryType: PrimaryType): Record<string, readonly { name: stri
 }
 
 /** The EIP-712 domain of the contract that verifies `primaryType` in `deployment`. */
-export function domainFor(
-  primaryType: PrimaryType,
-  deployment: Deployment,
-): TypedAction["domain"] {
+export function domainFor(primaryType: PrimaryType, deployment: Deployment): TypedAction["domain"] {
   const contract: ActionContract = actionContract[primaryType];
   const verifyingContract =
     contract === "registry" ? deployment.registry : contract === "goals" ? deployment.goals : deployment.flags;
@@ -80,9 +77,7 @@ export function buildAction<P extends PrimaryType>(
     if (!(field.name in message)) throw new ActionError(`${primaryType}: missing field ${field.name}`);
     const value = message[field.name];
     normalised[field.name] =
-      field.type.startsWith("uint") && (typeof value === "number" || typeof value === "string")
-        ? BigInt(value)
-        : value;
+      field.type.startsWith("uint") && (typeof value === "number" || typeof value === "string") ? BigInt(value) : value;
   }
   for (const key of Object.keys(message)) {
     if (!fields.some((f) => f.name === key)) throw new ActionError(`${primaryType}: unknown field ${key}`);

@@ -1,4 +1,6 @@
+export * from "./abi";
 export * from "./actions";
+export * from "./relay";
 export * from "./signer";
 export * from "./text";
 export * from "./typedData";

@@ -19,7 +19,10 @@ export default buildModule("Identity", (m) => {
   const recoveryDelay = m.getParameter("recoveryDelay", 7 * 24 * 3600);
 
   const registry = m.contract("AgentRegistry", [admin, council, recoveryDelay]);
-  const agentGoals = m.contractAt("AgentGoals", m.staticCall(registry, "agentGoals", [], 0, { id: "agentGoalsAddress" }));
+  const agentGoals = m.contractAt(
+    "AgentGoals",
+    m.staticCall(registry, "agentGoals", [], 0, { id: "agentGoalsAddress" }),
+  );
   const councilFlags = m.contractAt(
     "CouncilFlags",
     m.staticCall(registry, "councilFlags", [], 0, { id: "councilFlagsAddress" }),

@@ -44,7 +44,11 @@ export async function identityGas(): Promise<GasMeasurement[]> {
       deadline: deadlineIn(240, now),
     });
     const signed = await signAction(await fromEthersSigner(wallet), action);
-    return gasOf(registry.connect(operator).setAgentWallet(agentId, wallet.address, action.message.deadline as bigint, signed.signature));
+    return gasOf(
+      registry
+        .connect(operator)
+        .setAgentWallet(agentId, wallet.address, action.message.deadline as bigint, signed.signature),
+    );
   };
   const firstWallet = await setWallet(walletA);
   out.push({
@@ -77,7 +81,9 @@ export async function identityGas(): Promise<GasMeasurement[]> {
   out.push({
     name: "AgentRegistry.acceptCharterBySig(4 values)",
     gas: await gasOf(
-      registry.connect(relayer).acceptCharterBySig(agentId, values, accept.message.deadline as bigint, accept.signature),
+      registry
+        .connect(relayer)
+        .acceptCharterBySig(agentId, values, accept.message.deadline as bigint, accept.signature),
     ),
     target: 160_000,
     reference: "EAS attest 273,937",

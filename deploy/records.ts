@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** One deployed contract as recorded under deployments/. */
+export interface ContractRecord {
+  address: `0x${string}`;
+  transaction?: `0x${string}`;
+  block?: number;
+  constructorArgs?: unknown[];
+}
+
+/** deployments/<chainId>.json: what an operator, a keeper or the CLI needs to find Covenant on a chain. */
+export interface DeploymentRecord {
+  chainId: number;
+  network: string;
+  commit?: string;
+  deployedAt?: string;
+  contracts: Record<string, ContractRecord>;
+  /** Role holders and parameters, as deployed (see deploy/parameters/<network>.json). */
+  roles?: Record<string, string>;
+}
+
+export const DEPLOYMENTS_DIR = path.resolve(__dirname, "..", "deployments");
+
+export function deploymentPath(chainId: number, dir: string = DEPLOYMENTS_DIR): string {
+  return path.join(dir, `${chainId}.json`);
+}
+
+/** Reads a record from a file path, or from deployments/<chainId>.json when given a chain id. */
+export function readDeployment(fileOrChainId: string | number): DeploymentRecord {
+  const file = typeof fileOrChainId === "number" ? deploymentPath(fileOrChainId) : fileOrChainId;
+  if (!existsSync(file)) throw new Error(`no deployment record at ${file}`);
+  const record = JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
+  if (typeof record.chainId !== "number" || typeof record.contracts !== "object") {
+    throw new Error(`${file} is not a Covenant deployment record (chainId and contracts are required)`);
+  }
+  return record;
+}
+
+export function writeDeployment(record: DeploymentRecord, dir: string = DEPLOYMENTS_DIR): string {
+  mkdirSync(dir, { recursive: true });
+  const file = deploymentPath(record.chainId, dir);
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  return file;
+}
+
+/** The address of `name` in a record, or a clear error naming what is missing. */
+export function addressOf(record: DeploymentRecord, name: string): `0x${string}` {
+  const entry = record.contracts[name];
+  if (!entry) throw new Error(`deployment for chain ${record.chainId} has no ${name}`);
+  return entry.address;
+}
