@@ -135,7 +135,11 @@ contract CovenantGovernor is
         Requirements memory r = _inspectActions(proposalId, targets, values, calldatas);
         if (r.riskScore != 0 || r.guardianChange) {
             _requirements[proposalId] = r;
-            emit ProposalRequirementsSet(proposalId, r.riskScore, r.guardianChange);
+            emit ProposalRequirementsSet(
+                proposalId,
+                r.guardianChange ? GUARDIAN_CHANGE_RISK : r.riskScore,
+                r.guardianChange
+            );
         }
     }
 
@@ -203,7 +207,7 @@ contract CovenantGovernor is
         bytes[] memory calldatas
     ) private returns (Requirements memory r) {
         address registry = address(_evolutionRegistry);
-        address timelockAddress = timelock();
+        address timelockAddress; // read from storage only when a call could be a canceller-role change
         address newGuardian;
         uint256 otherCall = type(uint256).max;
         bytes32 actionsHash;
@@ -219,12 +223,12 @@ contract CovenantGovernor is
                 continue;
             }
             if (
-                target == timelockAddress &&
                 (selector == IAccessControl.grantRole.selector || selector == IAccessControl.revokeRole.selector) &&
                 data.length == 68 &&
                 bytes32(_wordAt(data, 4)) == _CANCELLER_ROLE
             ) {
-                continue; // checked below, once the new guardian is known
+                if (timelockAddress == address(0)) timelockAddress = timelock();
+                if (target == timelockAddress) continue; // checked below, once the new guardian is known
             }
             if (otherCall == type(uint256).max) otherCall = i;
             if (target == registry) {
@@ -243,7 +247,8 @@ contract CovenantGovernor is
         if (otherCall != type(uint256).max) revert CovenantGovernorGuardianChangeNotAlone(otherCall);
         address currentGuardian = proposalGuardian();
         for (uint256 i; i < targets.length; ++i) {
-            if (targets[i] != timelockAddress) continue;
+            if (targets[i] == address(this)) continue; // the setProposalGuardian call
+            // Every other call of a guardian change is a canceller-role change on the timelock (checked above).
             bytes memory data = calldatas[i];
             address account = address(uint160(_wordAt(data, 36)));
             bool grant = bytes4(data) == IAccessControl.grantRole.selector;

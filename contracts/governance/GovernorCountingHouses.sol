@@ -257,7 +257,7 @@ abstract contract GovernorCountingHouses is IGovernorCountingHouses, Governor {
     function _setRules(uint16 humanQuorumBps, uint16 agentQuorumBps, bool binding) private {
         if (humanQuorumBps == 0 || humanQuorumBps > _BPS) revert GovernorCountingHousesInvalidQuorum(humanQuorumBps);
         if (agentQuorumBps == 0 || agentQuorumBps > _BPS) revert GovernorCountingHousesInvalidQuorum(agentQuorumBps);
-        uint256 packed = uint256(humanQuorumBps) | (uint256(agentQuorumBps) << 16) | ((binding ? 1 : 0) << 32);
+        uint256 packed = uint256(humanQuorumBps) | (uint256(agentQuorumBps) << 16) | (uint256(binding ? 1 : 0) << 32);
         _rules.push(clock(), uint208(packed));
     }
 

@@ -5,12 +5,13 @@
  *   npm run check:gas            (GAS_CHECK=1) measure and fail when a figure is more than 1% above the snapshot
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { governanceGas } from "./gas/governance";
 import { identityGas } from "./gas/identity";
 import type { GasMeasurement, GasScenario } from "./gas/types";
 
 const SNAPSHOT = "gas-snapshot.json";
 const TOLERANCE = 0.01;
-const scenarios: GasScenario[] = [identityGas];
+const scenarios: GasScenario[] = [identityGas, governanceGas];
 
 type Snapshot = Record<string, { gas: number; target?: number; reference?: string; conditions: string }>;
 

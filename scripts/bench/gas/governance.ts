@@ -1,0 +1,94 @@
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import hre from "hardhat";
+import { bornAgent, deployGovernance, For, proposeAndGetId, startVoting } from "../../../test/fixtures/governance";
+import type { GasMeasurement } from "./types";
+
+async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return Number(receipt.gasUsed);
+}
+
+/** A 56-character description, as a short real proposal title would be. */
+const DESCRIPTION = "Release 1 ETH from the commons to fund agent onboarding";
+
+/** Governance: the figures issue #6 sets targets for. */
+export async function governanceGas(): Promise<GasMeasurement[]> {
+  const out: GasMeasurement[] = [];
+  const f = await deployGovernance();
+  const { governor, vault, human1, human2, human3 } = f;
+  const vaultAddress = await vault.getAddress();
+  const release = vault.interface.encodeFunctionData("release", [f.payee.address, hre.ethers.parseEther("1")]);
+
+  // An earlier proposal exists, so the id counter and the governor's settings slots are not first writes.
+  await proposeAndGetId(governor, human1, [vaultAddress], [0n], [release], `${DESCRIPTION} (earlier)`);
+
+  const proposeGas = await gasOf(governor.connect(human2).propose([vaultAddress], [0n], [release], DESCRIPTION));
+  out.push({
+    name: "CovenantGovernor.propose(1 call)",
+    gas: proposeGas,
+    target: 130_000,
+    reference: "plain OpenZeppelin propose 69,315; OpenZeppelin GovernorStorage + sequential ids ~300,000",
+    conditions:
+      "one call (68-byte calldata, value 0), 56-character description, EOA human proposer above the threshold, " +
+      "details stored by id (queue/execute/proposalDetails by id), sequential ids, not the first proposal",
+  });
+
+  const id = await governor.latestProposalId();
+  await startVoting(governor, id);
+  await governor.connect(human1).castVote(id, For);
+  out.push({
+    name: "CovenantGovernor.castVote",
+    gas: await gasOf(governor.connect(human2).castVote(id, For)),
+    target: 66_000,
+    reference: "OpenZeppelin GovernorCountingSimple 66,000 warm, 83,100 first",
+    conditions: "EOA human voter, not the first vote of the house on the proposal, weight read from one slot",
+  });
+  out.push({
+    name: "CovenantGovernor.castVoteWithReason",
+    gas: await gasOf(governor.connect(human3).castVoteWithReason(id, For, "for the onboarding fund")),
+    reference: "OpenZeppelin castVoteWithReason",
+    conditions: "EOA human voter, 23-byte reason, not the first vote of the house on the proposal",
+  });
+
+  // An agent's first vote in its house (the house's tally slot is new) and a relayed signed vote.
+  const agentA = await bornAgent(f.registry, f.operator, f.agentKey);
+  const agentB = await bornAgent(f.registry, f.operator2, f.agentKey2);
+  await f.votes.connect(f.council).admitAgent(agentA);
+  await f.votes.connect(f.council).admitAgent(agentB);
+  await time.increase(10 * f.settings.secondsPerAgePoint);
+  const { id: id2 } = await proposeAndGetId(governor, human1, [vaultAddress], [0n], [release], "Agents vote too");
+  await startVoting(governor, id2);
+  out.push({
+    name: "CovenantGovernor.castVote(agent, first of its house)",
+    gas: await gasOf(governor.connect(f.agentKey).castVote(id2, For)),
+    conditions: "EOA agent signer, first vote of the agent house on the proposal (new tally slot)",
+  });
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const nonce = await governor.nonces(f.agentKey2.address);
+  const signature = await f.agentKey2.signTypedData(
+    { name: "CovenantGovernor", version: "1", chainId, verifyingContract: await governor.getAddress() },
+    {
+      Ballot: [
+        { name: "proposalId", type: "uint256" },
+        { name: "support", type: "uint8" },
+        { name: "voter", type: "address" },
+        { name: "nonce", type: "uint256" },
+      ],
+    },
+    { proposalId: id2, support: For, voter: f.agentKey2.address, nonce },
+  );
+  out.push({
+    name: "CovenantGovernor.castVoteBySig(agent, relayed)",
+    gas: await gasOf(governor.connect(f.relayer).castVoteBySig(id2, For, f.agentKey2.address, signature)),
+    conditions: "EOA agent signer's Ballot relayed by a keeper EOA, not the first vote of the agent house",
+  });
+
+  out.push({
+    name: "CovenantVotes.delegate",
+    gas: 0,
+    reference: "ERC20Votes delegate 95,654",
+    conditions: "no delegation transaction exists: weight counts at once (delegate() always reverts)",
+  });
+  return out;
+}
