@@ -1,5 +1,6 @@
 export * from "./abi";
 export * from "./actions";
+export * from "./governance";
 export * from "./relay";
 export * from "./signer";
 export * from "./text";

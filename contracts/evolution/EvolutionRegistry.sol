@@ -122,23 +122,7 @@ contract EvolutionRegistry is IEvolutionRegistry, AccessControl {
         if (status != Status.Proposed && status != Status.Attested && status != Status.Linked) {
             revert EvolutionRegistryUnexpectedStatus(evolutionId, status);
         }
-        if (e.stagedBlock == 0) revert EvolutionRegistryNotStaged(evolutionId);
-        if (report.initCodeHash != e.initCodeHash) {
-            revert EvolutionRegistryInitCodeMismatch(evolutionId, e.initCodeHash, report.initCodeHash);
-        }
-        if (report.chainId != block.chainid) revert EvolutionRegistryWrongChain(report.chainId, block.chainid);
-        // blockhash is zero for the current block, future blocks and blocks older than 256: all refused.
-        if (report.forkBlockHash == bytes32(0) || blockhash(report.forkBlock) != report.forkBlockHash) {
-            revert EvolutionRegistryUnknownForkBlock(report.forkBlock, report.forkBlockHash);
-        }
-        if (report.forkBlock < e.stagedBlock)
-            revert EvolutionRegistryForkBeforeStaging(report.forkBlock, e.stagedBlock);
-        uint64 previous = _attestations[evolutionId].forkBlock;
-        if (report.forkBlock <= previous) revert EvolutionRegistryStaleAttestation(report.forkBlock, previous);
-        if (report.reportHash == bytes32(0)) revert EvolutionRegistryEmptyReport();
-        if (status == Status.Linked && report.actionsHash != e.actionsHash && !_linkIsDead(e)) {
-            revert EvolutionRegistryActionsMismatch(evolutionId, e.actionsHash, report.actionsHash);
-        }
+        _checkReport(e, report);
 
         _attestations[evolutionId] = Attestation({
             reportHash: report.reportHash,
@@ -289,6 +273,28 @@ contract EvolutionRegistry is IEvolutionRegistry, AccessControl {
     /*//////////////////////////////////////////////////////////////
                                INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev What the chain can check of a simulation report: the code, the chain, the fork block and its order.
+    function _checkReport(Evolution storage e, SimulationReport calldata report) internal view {
+        uint256 evolutionId = report.evolutionId;
+        if (e.stagedBlock == 0) revert EvolutionRegistryNotStaged(evolutionId);
+        if (report.initCodeHash != e.initCodeHash) {
+            revert EvolutionRegistryInitCodeMismatch(evolutionId, e.initCodeHash, report.initCodeHash);
+        }
+        if (report.chainId != block.chainid) revert EvolutionRegistryWrongChain(report.chainId, block.chainid);
+        // blockhash is zero for the current block, future blocks and blocks older than 256: all refused.
+        if (report.forkBlockHash == bytes32(0) || blockhash(report.forkBlock) != report.forkBlockHash) {
+            revert EvolutionRegistryUnknownForkBlock(report.forkBlock, report.forkBlockHash);
+        }
+        if (report.forkBlock < e.stagedBlock)
+            revert EvolutionRegistryForkBeforeStaging(report.forkBlock, e.stagedBlock);
+        uint64 previous = _attestations[evolutionId].forkBlock;
+        if (report.forkBlock <= previous) revert EvolutionRegistryStaleAttestation(report.forkBlock, previous);
+        if (report.reportHash == bytes32(0)) revert EvolutionRegistryEmptyReport();
+        if (e.status == Status.Linked && report.actionsHash != e.actionsHash && !_linkIsDead(e)) {
+            revert EvolutionRegistryActionsMismatch(evolutionId, e.actionsHash, report.actionsHash);
+        }
+    }
 
     function _existing(uint256 evolutionId) internal view returns (Evolution storage e) {
         e = _evolutions[evolutionId];

@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
+// solhint-disable-next-line max-line-length
 import {GovernorSequentialProposalId} from "@openzeppelin/contracts/governance/extensions/GovernorSequentialProposalId.sol";
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {GovernorProposalGuardian} from "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
@@ -245,14 +246,23 @@ contract CovenantGovernor is
         }
         if (!r.guardianChange) return r;
         if (otherCall != type(uint256).max) revert CovenantGovernorGuardianChangeNotAlone(otherCall);
+        _checkCancellerRoleCalls(targets, calldatas, newGuardian);
+    }
+
+    /// @dev In a guardian change, every call but setProposalGuardian is a canceller-role change on the timelock
+    /// (checked by {_inspectActions}); grants must name the new guardian, revocations the current one.
+    function _checkCancellerRoleCalls(
+        address[] memory targets,
+        bytes[] memory calldatas,
+        address newGuardian
+    ) private view {
         address currentGuardian = proposalGuardian();
         for (uint256 i; i < targets.length; ++i) {
             if (targets[i] == address(this)) continue; // the setProposalGuardian call
-            // Every other call of a guardian change is a canceller-role change on the timelock (checked above).
             bytes memory data = calldatas[i];
-            address account = address(uint160(_wordAt(data, 36)));
+            uint256 word = _wordAt(data, 36);
             bool grant = bytes4(data) == IAccessControl.grantRole.selector;
-            if (_wordAt(data, 36) > type(uint160).max || account != (grant ? newGuardian : currentGuardian)) {
+            if (word > type(uint160).max || address(uint160(word)) != (grant ? newGuardian : currentGuardian)) {
                 revert CovenantGovernorInvalidGuardianChange(i);
             }
         }

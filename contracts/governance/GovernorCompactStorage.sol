@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
+// solhint-disable-next-line max-line-length
 import {GovernorSequentialProposalId} from "@openzeppelin/contracts/governance/extensions/GovernorSequentialProposalId.sol";
 import {IGovernorCompactStorage} from "../interfaces/IGovernorCompactStorage.sol";
 

@@ -9,7 +9,11 @@ export const EXECUTOR_ROLE = id("EXECUTOR_ROLE");
 export const CANCELLER_ROLE = id("CANCELLER_ROLE");
 
 type Future = Parameters<IgnitionModuleBuilder["call"]>[0];
-type After = Parameters<IgnitionModuleBuilder["call"]>[3] extends infer O ? (O extends { after?: infer A } ? A : never) : never;
+type After = Parameters<IgnitionModuleBuilder["call"]>[3] extends infer O
+  ? O extends { after?: infer A }
+    ? A
+    : never
+  : never;
 
 /**
  * Hands an AccessControl contract's DEFAULT_ADMIN_ROLE from the deployer to the timelock: grant, then renounce.
@@ -23,7 +27,10 @@ export function handOverAdmin(
   after: After = [],
 ) {
   const deployer = m.getAccount(0);
-  const grant = m.call(contract, "grantRole", [DEFAULT_ADMIN_ROLE, timelock], { id: `${name}_grantAdminToTimelock`, after });
+  const grant = m.call(contract, "grantRole", [DEFAULT_ADMIN_ROLE, timelock], {
+    id: `${name}_grantAdminToTimelock`,
+    after,
+  });
   return m.call(contract, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], {
     id: `${name}_renounceDeployerAdmin`,
     after: [grant, ...after],

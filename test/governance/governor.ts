@@ -24,7 +24,10 @@ const PROPOSER_ROLE = hre.ethers.id("PROPOSER_ROLE");
 
 /** The bitmap Governor reports in GovernorUnexpectedProposalState. */
 function bitmap(...states: bigint[]): string {
-  return hre.ethers.toBeHex(states.reduce((acc, s) => acc | (1n << s), 0n), 32);
+  return hre.ethers.toBeHex(
+    states.reduce((acc, s) => acc | (1n << s), 0n),
+    32,
+  );
 }
 
 type F = GovernanceFixture & { agentA: bigint; agentB: bigint };
@@ -41,19 +44,28 @@ async function proposeRelease(f: F, description = "Release 1 ETH to the payee", 
 async function vote(f: F, id: bigint, humans: (number | undefined)[], agents: (number | undefined)[]) {
   const h = [f.human1, f.human2, f.human3];
   const a = [f.agentKey, f.agentKey2];
-  for (const [i, support] of humans.entries()) if (support !== undefined) await f.governor.connect(h[i]!).castVote(id, support);
-  for (const [i, support] of agents.entries()) if (support !== undefined) await f.governor.connect(a[i]!).castVote(id, support);
+  for (const [i, support] of humans.entries())
+    if (support !== undefined) await f.governor.connect(h[i]!).castVote(id, support);
+  for (const [i, support] of agents.entries())
+    if (support !== undefined) await f.governor.connect(a[i]!).castVote(id, support);
 }
 
 /** Proposes, votes and queues a governor/timelock call made by governance itself; returns once executed. */
 async function enact(f: F, targets: string[], calldatas: string[], description: string) {
-  const { id } = await proposeAndGetId(f.governor, f.human1, targets, targets.map(() => 0n), calldatas, description);
+  const { id } = await proposeAndGetId(
+    f.governor,
+    f.human1,
+    targets,
+    targets.map(() => 0n),
+    calldatas,
+    description,
+  );
   await startVoting(f.governor, id);
   await vote(f, id, [For, For, For], [For, For]);
   await endVoting(f.governor, id);
-  await f.governor.queue(id);
+  await f.governor["queue(uint256)"](id);
   await reachEta(f.governor, id);
-  return f.governor.execute(id);
+  return f.governor["execute(uint256)"](id);
 }
 
 describe("CovenantGovernor", () => {
@@ -84,22 +96,20 @@ describe("CovenantGovernor", () => {
 
       await endVoting(f.governor, id);
       expect(await f.governor.state(id)).to.equal(ProposalState.Succeeded);
-      const queued = f.governor.queue(id);
+      const queued = f.governor["queue(uint256)"](id);
       await expect(queued).to.emit(f.governor, "ProposalQueued");
       const eta = await f.governor.proposalEta(id);
       expect(eta).to.equal(BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp + GOV.timelockMinDelay));
       expect(await f.governor.state(id)).to.equal(ProposalState.Queued);
-      await expect(f.governor.execute(id))
+      await expect(f.governor["execute(uint256)"](id))
         .to.be.revertedWithCustomError(f.governor, "CovenantGovernorNotReady")
         .withArgs(id, eta);
 
       await reachEta(f.governor, id);
-      const executed = f.governor.connect(f.stranger).execute(id);
+      const executed = f.governor.connect(f.stranger)["execute(uint256)"](id);
       await expect(executed).to.changeEtherBalances([f.vault, f.payee], [-ONE_ETH, ONE_ETH]);
       await expect(executed).to.emit(f.governor, "ProposalExecuted").withArgs(id);
-      await expect(executed)
-        .to.emit(f.vault, "Released")
-        .withArgs(hre.ethers.ZeroAddress, f.payee.address, ONE_ETH);
+      await expect(executed).to.emit(f.vault, "Released").withArgs(hre.ethers.ZeroAddress, f.payee.address, ONE_ETH);
       expect(await f.governor.state(id)).to.equal(ProposalState.Executed);
     });
 
@@ -123,13 +133,13 @@ describe("CovenantGovernor", () => {
       await startVoting(f.governor, second.id);
       await vote(f, second.id, [For, For, For], [For, For]);
       await endVoting(f.governor, second.id);
-      await f.governor.queue(second.id);
+      await f.governor["queue(uint256)"](second.id);
       await expect(f.asGuardian(governorAddress, cancel(second.id)))
         .to.emit(f.governor, "ProposalCanceled")
         .withArgs(second.id)
         .and.to.emit(f.timelock, "Cancelled");
       await reachEta(f.governor, second.id);
-      await expect(f.governor.execute(second.id))
+      await expect(f.governor["execute(uint256)"](second.id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(second.id, ProposalState.Canceled, bitmap(ProposalState.Queued));
       expect(await hre.ethers.provider.getBalance(await f.vault.getAddress())).to.equal(VAULT_FUNDS);
@@ -141,9 +151,9 @@ describe("CovenantGovernor", () => {
       await startVoting(f.governor, p.id);
       await vote(f, p.id, [For, For, For], []);
       await endVoting(f.governor, p.id);
-      await f.governor.queue(p.id);
+      await f.governor["queue(uint256)"](p.id);
       const salt = hre.ethers.toBeHex(
-        BigInt(await f.governor.getAddress()) * 2n ** 96n ^ BigInt(p.descriptionHash),
+        (BigInt(await f.governor.getAddress()) * 2n ** 96n) ^ BigInt(p.descriptionHash),
         32,
       );
       const opId = await f.timelock.hashOperationBatch(p.targets, p.values, p.calldatas, hre.ethers.ZeroHash, salt);
@@ -175,7 +185,7 @@ describe("CovenantGovernor", () => {
       await endVoting(f.governor, id);
       expect((await f.governor.humanHouseVotes(id))[3]).to.equal(120);
       expect(await f.governor.state(id)).to.equal(ProposalState.Defeated);
-      await expect(f.governor.queue(id))
+      await expect(f.governor["queue(uint256)"](id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(id, ProposalState.Defeated, bitmap(ProposalState.Succeeded));
     });
@@ -239,10 +249,10 @@ describe("CovenantGovernor", () => {
       await startVoting(f.governor, p.id);
       await vote(f, p.id, [For, For, For], [For, For]);
       await endVoting(f.governor, p.id);
-      await f.governor.queue(p.id);
+      await f.governor["queue(uint256)"](p.id);
       await reachEta(f.governor, p.id);
-      await f.governor.execute(p.id);
-      await expect(f.governor.execute(p.id))
+      await f.governor["execute(uint256)"](p.id);
+      await expect(f.governor["execute(uint256)"](p.id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(p.id, ProposalState.Executed, bitmap(ProposalState.Queued));
       await expect(
@@ -250,7 +260,7 @@ describe("CovenantGovernor", () => {
       )
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(p.id, ProposalState.Executed, bitmap(ProposalState.Queued));
-      await expect(f.governor.queue(p.id))
+      await expect(f.governor["queue(uint256)"](p.id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(p.id, ProposalState.Executed, bitmap(ProposalState.Succeeded));
       expect(await hre.ethers.provider.getBalance(await f.vault.getAddress())).to.equal(VAULT_FUNDS - ONE_ETH);
@@ -279,10 +289,10 @@ describe("CovenantGovernor", () => {
       await time.increaseTo((await f.governor.proposalDeadline(id)) + 1n);
       expect(await f.governor.state(id)).to.equal(ProposalState.Succeeded);
       // Write tab: queue(id), then execute(id) once proposalEta(id) has passed.
-      await f.governor.connect(f.human3).queue(id);
+      await f.governor.connect(f.human3)["queue(uint256)"](id);
       expect(await f.governor.state(id)).to.equal(ProposalState.Queued);
       await time.increaseTo(await f.governor.proposalEta(id));
-      await expect(f.governor.connect(f.human3).execute(id)).to.changeEtherBalance(f.payee, ONE_ETH);
+      await expect(f.governor.connect(f.human3)["execute(uint256)"](id)).to.changeEtherBalance(f.payee, ONE_ETH);
       expect(await f.governor.state(id)).to.equal(ProposalState.Executed);
     });
   });
@@ -304,7 +314,12 @@ describe("CovenantGovernor", () => {
       const { id } = await proposeRelease(f, "Release, relayed agent vote");
       await startVoting(f.governor, id);
       const { chainId } = await hre.ethers.provider.getNetwork();
-      const domain = { name: "CovenantGovernor", version: "1", chainId, verifyingContract: await f.governor.getAddress() };
+      const domain = {
+        name: "CovenantGovernor",
+        version: "1",
+        chainId,
+        verifyingContract: await f.governor.getAddress(),
+      };
       const types = {
         Ballot: [
           { name: "proposalId", type: "uint256" },
@@ -386,7 +401,9 @@ describe("CovenantGovernor", () => {
         GOV.agentHouseBinding,
       ]);
       const t = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp) - 1n;
-      expect(await f.governor.quorum(t)).to.equal((3n * BigInt(GOV.humanWeight) * BigInt(GOV.humanQuorumBps)) / 10_000n);
+      expect(await f.governor.quorum(t)).to.equal(
+        (3n * BigInt(GOV.humanWeight) * BigInt(GOV.humanQuorumBps)) / 10_000n,
+      );
       expect(await f.governor.votingDelay()).to.equal(GOV.votingDelay);
       expect(await f.governor.votingPeriod()).to.equal(GOV.votingPeriod);
       expect(await f.governor.proposalThreshold()).to.equal(GOV.proposalThreshold);
@@ -416,9 +433,7 @@ describe("CovenantGovernor", () => {
       expect([a.id, b.id]).to.deep.equal([1n, 2n]);
       expect(await f.governor.proposalCount()).to.equal(2);
       expect(await f.governor.latestProposalId()).to.equal(2);
-      expect(
-        await f.governor.getProposalId(a.targets, a.values, a.calldatas, a.descriptionHash),
-      ).to.equal(1);
+      expect(await f.governor.getProposalId(a.targets, a.values, a.calldatas, a.descriptionHash)).to.equal(1);
       await expect(f.governor.connect(f.human2).propose(a.targets, a.values, a.calldatas, "first"))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(1, ProposalState.Pending, hre.ethers.ZeroHash);
@@ -427,7 +442,9 @@ describe("CovenantGovernor", () => {
     it("returns exactly what was proposed, for any calls (property)", async () => {
       const f = await loadFixture(deployWithAgents);
       const call = fc.record({
-        target: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => hre.ethers.getAddress(hre.ethers.hexlify(b))),
+        target: fc
+          .uint8Array({ minLength: 20, maxLength: 20 })
+          .map((b) => hre.ethers.getAddress(hre.ethers.hexlify(b))),
         value: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 2n ** 256n - 1n })),
         data: fc.uint8Array({ minLength: 0, maxLength: 300 }).map((b) => hre.ethers.hexlify(b)),
       });
@@ -459,7 +476,7 @@ describe("CovenantGovernor", () => {
 
     it("refuses unknown ids and proposals too large for one data contract", async () => {
       const f = await loadFixture(deployWithAgents);
-      for (const fn of ["proposalDetails", "queue", "execute", "state"] as const) {
+      for (const fn of ["proposalDetails", "queue(uint256)", "execute(uint256)", "state"] as const) {
         await expect(f.governor[fn](42))
           .to.be.revertedWithCustomError(f.governor, "GovernorNonexistentProposal")
           .withArgs(42);
@@ -513,9 +530,9 @@ describe("CovenantGovernor", () => {
       await startVoting(f.governor, id);
       await vote(f, id, [For, For, For], []);
       await endVoting(f.governor, id);
-      await f.governor.queue(id);
+      await f.governor["queue(uint256)"](id);
       await reachEta(f.governor, id);
-      await expect(f.governor.execute(id))
+      await expect(f.governor["execute(uint256)"](id))
         .to.be.revertedWithCustomError(f.governor, "GovernorCountingHousesInvalidQuorum")
         .withArgs(0);
     });
@@ -553,8 +570,11 @@ describe("CovenantGovernor", () => {
       await vote(f, id, [For, For, For], [For, For]);
       await endVoting(f.governor, id);
       expect(await f.governor.state(id)).to.equal(ProposalState.Succeeded);
-      await f.governor.queue(id);
-      const salt = hre.ethers.toBeHex((BigInt(await f.governor.getAddress()) << 96n) ^ BigInt(hre.ethers.id(description)), 32);
+      await f.governor["queue(uint256)"](id);
+      const salt = hre.ethers.toBeHex(
+        (BigInt(await f.governor.getAddress()) << 96n) ^ BigInt(hre.ethers.id(description)),
+        32,
+      );
       const opId = await f.timelock.hashOperationBatch(targets, [0, 0, 0], calldatas, hre.ethers.ZeroHash, salt);
       expect(await f.timelock.isImmune(opId)).to.equal(true);
       await expect(f.timelock.connect(guardian).cancel(opId))
@@ -568,7 +588,7 @@ describe("CovenantGovernor", () => {
       expect(eta).to.equal(queuedAt - 2n + BigInt(GOV.timelockMinDelay) + 100n * 3_600n);
 
       await reachEta(f.governor, id);
-      await expect(f.governor.execute(id))
+      await expect(f.governor["execute(uint256)"](id))
         .to.emit(f.governor, "ProposalGuardianSet")
         .withArgs(f.guardianAddress, newGuardian);
       expect(await f.governor.proposalGuardian()).to.equal(newGuardian);
@@ -612,7 +632,10 @@ describe("CovenantGovernor", () => {
           .propose(
             [timelockAddress, governorAddress],
             [0, 0],
-            [f.timelock.interface.encodeFunctionData("grantRole", [CANCELLER_ROLE, f.stranger.address]), set(f.payee.address)],
+            [
+              f.timelock.interface.encodeFunctionData("grantRole", [CANCELLER_ROLE, f.stranger.address]),
+              set(f.payee.address),
+            ],
             "wrong account",
           ),
       )
@@ -624,19 +647,29 @@ describe("CovenantGovernor", () => {
           .propose(
             [timelockAddress, governorAddress],
             [0, 0],
-            [f.timelock.interface.encodeFunctionData("grantRole", [PROPOSER_ROLE, f.payee.address]), set(f.payee.address)],
+            [
+              f.timelock.interface.encodeFunctionData("grantRole", [PROPOSER_ROLE, f.payee.address]),
+              set(f.payee.address),
+            ],
             "other role",
           ),
       )
         .to.be.revertedWithCustomError(f.governor, "CovenantGovernorGuardianChangeNotAlone")
         .withArgs(0);
-      await expect(f.governor.connect(f.human1).propose([governorAddress], [0], [set(hre.ethers.ZeroAddress)], "remove"))
+      await expect(
+        f.governor.connect(f.human1).propose([governorAddress], [0], [set(hre.ethers.ZeroAddress)], "remove"),
+      )
         .to.be.revertedWithCustomError(f.governor, "CovenantGovernorInvalidGuardianChange")
         .withArgs(0);
       await expect(
         f.governor
           .connect(f.human1)
-          .propose([governorAddress, governorAddress], [0, 0], [set(f.payee.address), set(f.stranger.address)], "twice"),
+          .propose(
+            [governorAddress, governorAddress],
+            [0, 0],
+            [set(f.payee.address), set(f.stranger.address)],
+            "twice",
+          ),
       )
         .to.be.revertedWithCustomError(f.governor, "CovenantGovernorInvalidGuardianChange")
         .withArgs(1);

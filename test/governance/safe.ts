@@ -13,11 +13,19 @@ function artifact(path: string): { abi: InterfaceAbi; bytecode: string } {
   return require(`${ARTIFACTS}/${path}`) as { abi: InterfaceAbi; bytecode: string };
 }
 
-export async function deploySafe(deployer: HardhatEthersSigner, owners: string[], threshold: number): Promise<Contract> {
+export async function deploySafe(
+  deployer: HardhatEthersSigner,
+  owners: string[],
+  threshold: number,
+): Promise<Contract> {
   const singletonArtifact = artifact("Safe.sol/Safe.json");
   const factoryArtifact = artifact("proxies/SafeProxyFactory.sol/SafeProxyFactory.json");
   const singleton = await new ContractFactory(singletonArtifact.abi, singletonArtifact.bytecode, deployer).deploy();
-  const factory = (await new ContractFactory(factoryArtifact.abi, factoryArtifact.bytecode, deployer).deploy()) as Contract;
+  const factory = (await new ContractFactory(
+    factoryArtifact.abi,
+    factoryArtifact.bytecode,
+    deployer,
+  ).deploy()) as Contract;
   const setup = singleton.interface.encodeFunctionData("setup", [
     owners,
     threshold,
@@ -28,8 +36,9 @@ export async function deploySafe(deployer: HardhatEthersSigner, owners: string[]
     0,
     ZeroAddress,
   ]);
-  const address = await factory.createProxyWithNonce.staticCall(await singleton.getAddress(), setup, 0);
-  await factory.createProxyWithNonce(await singleton.getAddress(), setup, 0);
+  const create = factory.getFunction("createProxyWithNonce");
+  const address = (await create.staticCall(await singleton.getAddress(), setup, 0)) as string;
+  await create(await singleton.getAddress(), setup, 0);
   return new Contract(address, singletonArtifact.abi, deployer);
 }
 
@@ -72,18 +81,16 @@ export async function execFromSafe(
   const domain = { chainId, verifyingContract: await safe.getAddress() };
   const sorted = [...signers].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
   const signatures = await Promise.all(sorted.map((s) => s.signTypedData(domain, types, tx)));
-  return safe
-    .connect(sender)
-    .getFunction("execTransaction")(
-      tx.to,
-      tx.value,
-      tx.data,
-      tx.operation,
-      tx.safeTxGas,
-      tx.baseGas,
-      tx.gasPrice,
-      tx.gasToken,
-      tx.refundReceiver,
-      `0x${signatures.map((s) => s.slice(2)).join("")}`,
-    );
+  return safe.connect(sender).getFunction("execTransaction")(
+    tx.to,
+    tx.value,
+    tx.data,
+    tx.operation,
+    tx.safeTxGas,
+    tx.baseGas,
+    tx.gasPrice,
+    tx.gasToken,
+    tx.refundReceiver,
+    `0x${signatures.map((s) => s.slice(2)).join("")}`,
+  );
 }

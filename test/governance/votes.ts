@@ -3,14 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import hre from "hardhat";
 import { WealthToken__factory } from "../../typechain-types";
-import {
-  bornAgent,
-  deployWithAgents,
-  GOV,
-  type GovernanceFixture,
-  House,
-  impersonate,
-} from "../fixtures/governance";
+import { bornAgent, deployWithAgents, GOV, type GovernanceFixture, House, impersonate } from "../fixtures/governance";
 
 const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
 const ATTESTOR_ROLE = hre.ethers.id("ATTESTOR_ROLE");
@@ -232,8 +225,9 @@ describe("CovenantVotes", () => {
       await mine();
       expect(await f.votes.getPastVotes(f.agentKey.address, t1)).to.equal(agentWeight(birth, 0n, 100n, t1));
       expect(await f.votes.getPastVotes(f.agentKey.address, t2)).to.equal(agentWeight(birth, 0n, 100n, t2));
-      expect((await f.votes.getPastVotes(f.agentKey.address, t2)) - (await f.votes.getPastVotes(f.agentKey.address, t1)))
-        .to.equal(7);
+      expect(
+        (await f.votes.getPastVotes(f.agentKey.address, t2)) - (await f.votes.getPastVotes(f.agentKey.address, t1)),
+      ).to.equal(7);
       const [house, weight] = await f.votes.getPastVote(f.agentKey.address, t2);
       expect(house).to.equal(House.Agent);
       expect(weight).to.equal(agentWeight(birth, 0n, 100n, t2));
@@ -354,9 +348,7 @@ describe("CovenantVotes", () => {
   describe("sync with the registry", () => {
     it("suspends an agent whose token moved to another operator, until the council admits it again", async () => {
       const f = await loadFixture(deployWithAgents);
-      await f.registry
-        .connect(f.operator)
-        .transferFrom(f.operator.address, f.operator2.address, f.agentA);
+      await f.registry.connect(f.operator).transferFrom(f.operator.address, f.operator2.address, f.agentA);
       expect(await f.votes.agentSyncStatus(f.agentA)).to.deep.equal([true, false]);
       await expect(f.votes.connect(f.stranger).syncAgent(f.agentA))
         .to.emit(f.votes, "AgentSuspended")
@@ -405,7 +397,9 @@ describe("CovenantVotes", () => {
 
     it("refuses to sync an agent that is not admitted", async () => {
       const f = await loadFixture(deployWithAgents);
-      await expect(f.votes.syncAgent(42)).to.be.revertedWithCustomError(f.votes, "CovenantVotesNotAdmitted").withArgs(42);
+      await expect(f.votes.syncAgent(42))
+        .to.be.revertedWithCustomError(f.votes, "CovenantVotesNotAdmitted")
+        .withArgs(42);
     });
   });
 

@@ -56,7 +56,7 @@ export async function governanceGas(): Promise<GasMeasurement[]> {
   const agentB = await bornAgent(f.registry, f.operator2, f.agentKey2);
   await f.votes.connect(f.council).admitAgent(agentA);
   await f.votes.connect(f.council).admitAgent(agentB);
-  await time.increase(10 * f.settings.secondsPerAgePoint);
+  await time.increase(10 * Number(f.settings.secondsPerAgePoint));
   const { id: id2 } = await proposeAndGetId(governor, human1, [vaultAddress], [0n], [release], "Agents vote too");
   await startVoting(governor, id2);
   out.push({
