@@ -378,6 +378,14 @@ contract CovenantVotes is ICovenantVotes, AccessControl {
     }
 
     /// @inheritdoc ICovenantVotes
+    function latestCheckpoint(
+        address voter
+    ) external view returns (uint48 since, House house, uint40 birthTime, uint80 points, uint80 cap) {
+        Checkpoint memory c = _latest[voter];
+        return (c.since, c.house, c.birth, c.points, c.cap);
+    }
+
+    /// @inheritdoc ICovenantVotes
     function agentSyncStatus(uint256 agentId) external view returns (bool operatorChanged, bool signerChanged) {
         Seat storage seat = _requireAdmitted(agentId);
         operatorChanged = IERC721(address(registry)).ownerOf(agentId) != seat.operator;

@@ -213,6 +213,17 @@ interface ICovenantVotes is IERC5805 {
     /// @return The agent ids.
     function operatorAgents(address operator) external view returns (uint256[] memory);
 
+    /// @notice A voter's latest checkpoint: what its votes are computed from, from `since` on.
+    /// @param voter The voter.
+    /// @return since When it took effect.
+    /// @return house The house.
+    /// @return birthTime An agent's birth time (zero for humans).
+    /// @return points A human's weight, or an agent's contribution points (at most its cap).
+    /// @return cap An agent's cap (a human's weight).
+    function latestCheckpoint(
+        address voter
+    ) external view returns (uint48 since, House house, uint40 birthTime, uint80 points, uint80 cap);
+
     /// @notice Whether {syncAgent} would change the seat.
     /// @param agentId The agent.
     /// @return operatorChanged The token belongs to another operator now.

@@ -1,0 +1,32 @@
+import { agentRegistryAdminIsTimelock } from "./agentRegistry";
+import { commonsPolicySplits } from "./commonsPolicy";
+import { evolutionDeploymentsMatchHashes } from "./evolutionRegistry";
+import { governorControlsTimelock } from "./governor";
+import type { Invariant } from "./types";
+import { agentWeightsWithinCaps } from "./votes";
+
+export type { Invariant, InvariantContext, InvariantResult } from "./types";
+
+/*
+ * The suite's named invariants, one file per contract. A part of Covenant adds its own by writing a check in this
+ * folder and one line below (e.g. the treasury: "bucket equals unclaimed leaves"; spending limits: "no agent over its
+ * daily cap"). Names must be unique: reports refer to them.
+ */
+const registry: Invariant[] = [
+  commonsPolicySplits,
+  agentWeightsWithinCaps,
+  governorControlsTimelock,
+  agentRegistryAdminIsTimelock,
+  evolutionDeploymentsMatchHashes,
+];
+
+/** Adds an invariant at run time (tests, or a deployment with extra contracts). */
+export function registerInvariant(invariant: Invariant): void {
+  if (registry.some((i) => i.name === invariant.name)) throw new Error(`invariant "${invariant.name}" already registered`);
+  registry.push(invariant);
+}
+
+/** Every registered invariant, in registration order. */
+export function invariants(): readonly Invariant[] {
+  return registry;
+}
