@@ -1,6 +1,7 @@
 import { type Abi, parseAbi } from "viem";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
+
 import { loadAbi } from "../../sdk/abi";
 
 /** Contracts whose ABIs the keeper reads (from the build's artifacts; run `npm run build` first). */

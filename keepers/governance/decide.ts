@@ -125,11 +125,17 @@ export function decide(input: DecideInput): Intent[] {
       }
       continue;
     }
-    const attested = linked.length === 0 ? undefined : linked.reduce((m, e) => (e.attestedForkBlock > m ? e.attestedForkBlock : m), 0n);
+    const attested = linked.length === 0 ? undefined : linked.reduce((m, e) => maxBigint(m, e.attestedForkBlock), 0n);
     const key = keys.execute(input.chainId, input.governor, p.id, attested);
     if (!spent(input.actions.get(key))) intents.push({ kind: "execute", key, proposalId: p.id });
   }
 
   if (simulation) intents.unshift(simulation);
   return intents;
+}
+
+/** The larger of two bigints (Math.max takes numbers only). */
+function maxBigint(a: bigint, b: bigint): bigint {
+  if (a >= b) return a;
+  return b;
 }

@@ -10,7 +10,6 @@ import {
   loadMigrations,
   loadSigner,
   type ServiceOptions,
-  type Store,
 } from "../shared";
 import { type GovernanceConfig, governanceConfigSchema } from "./config";
 import { errorAbi } from "./contracts";
@@ -26,7 +25,6 @@ type Options = Omit<ServiceOptions<typeof governanceConfigSchema>, "name" | "con
  */
 export class GovernanceKeeper extends BaseService<typeof governanceConfigSchema> {
   private worker?: GovernanceWorker;
-  private store?: Store;
   private leases?: Leases;
   private readonly instance = randomUUID();
 
@@ -42,7 +40,6 @@ export class GovernanceKeeper extends BaseService<typeof governanceConfigSchema>
   protected async init(): Promise<void> {
     const cfg: GovernanceConfig = this.config;
     const { store, schema, sharedSchema } = await this.openStore(loadMigrations(join(__dirname, "migrations")));
-    this.store = store;
     this.leases = new Leases(store, sharedSchema);
     const chain = await this.connectChain();
     const account = (await loadSigner(cfg)) as LocalAccount;
@@ -107,7 +104,9 @@ function readAddresses(file: string, chainId: number): Record<string, Address> {
     throw new ConfigError([{ variable: "DEPLOYMENT_FILE", message: `cannot read it (${(err as Error).message})` }]);
   }
   if (record.chainId !== chainId || !record.contracts) {
-    throw new ConfigError([{ variable: "DEPLOYMENT_FILE", message: `is not a deployment record for chain ${chainId}` }]);
+    throw new ConfigError([
+      { variable: "DEPLOYMENT_FILE", message: `is not a deployment record for chain ${chainId}` },
+    ]);
   }
   return Object.fromEntries(Object.entries(record.contracts).map(([name, c]) => [name, getAddress(c.address)]));
 }

@@ -11,7 +11,7 @@ import {
   pad,
   toHex,
 } from "viem";
-import { type ProposalActions, actionsHash as hashActions } from "../../sdk/governance";
+import { actionsHash as hashActions, type ProposalActions } from "../../sdk/governance";
 import { revertReasonOf } from "../shared";
 import type { Invariant, InvariantContext } from "./invariants";
 
@@ -134,16 +134,27 @@ export async function simulateEvolution(input: SimulationInput): Promise<Simulat
   await fork.request({ method: "evm_mine", params: [] });
   const registryAbi = input.abiOf("EvolutionRegistry");
   const actionsHash = hashActions(input.actions);
-  steps.push({ name: "fork", ok: true, detail: `block ${input.forkBlock} (${forkBlock.hash}) of chain ${input.chainId}` });
+  steps.push({
+    name: "fork",
+    ok: true,
+    detail: `block ${input.forkBlock} (${forkBlock.hash}) of chain ${input.chainId}`,
+  });
 
   const send = async (from: Address, to: Address, data: Hex, value = 0n): Promise<SimulationStep & { ok: boolean }> => {
     const tx = { from, to, data, value: toHex(value) };
     try {
       await fork.request({ method: "eth_call", params: [tx, "latest"] });
     } catch (err) {
-      return { name: "", ok: false, detail: `reverted: ${revertReasonOf(err, input.errorAbi) ?? (err as Error).message}` };
+      return {
+        name: "",
+        ok: false,
+        detail: `reverted: ${revertReasonOf(err, input.errorAbi) ?? (err as Error).message}`,
+      };
     }
-    const hash = (await fork.request({ method: "eth_sendTransaction", params: [{ ...tx, gas: toHex(30_000_000) }] })) as Hex;
+    const hash = (await fork.request({
+      method: "eth_sendTransaction",
+      params: [{ ...tx, gas: toHex(30_000_000) }],
+    })) as Hex;
     const receipt = await client.getTransactionReceipt({ hash });
     return receipt.status === "success"
       ? { name: "", ok: true, detail: "ok", gasUsed: receipt.gasUsed.toString() }
@@ -184,13 +195,25 @@ export async function simulateEvolution(input: SimulationInput): Promise<Simulat
     };
     for (const invariant of input.invariants) {
       if (!input.addresses[invariant.contract]) {
-        outcomes.push({ name: invariant.name, contract: invariant.contract, result: "skipped", detail: "not deployed here" });
+        outcomes.push({
+          name: invariant.name,
+          contract: invariant.contract,
+          result: "skipped",
+          detail: "not deployed here",
+        });
         continue;
       }
       try {
         const r = await invariant.check(ctx, input.abiOf);
-        if ("skipped" in r) outcomes.push({ name: invariant.name, contract: invariant.contract, result: "skipped", detail: r.skipped });
-        else outcomes.push({ name: invariant.name, contract: invariant.contract, result: r.ok ? "held" : "broken", detail: r.detail });
+        if ("skipped" in r)
+          outcomes.push({ name: invariant.name, contract: invariant.contract, result: "skipped", detail: r.skipped });
+        else
+          outcomes.push({
+            name: invariant.name,
+            contract: invariant.contract,
+            result: r.ok ? "held" : "broken",
+            detail: r.detail,
+          });
       } catch (err) {
         outcomes.push({
           name: invariant.name,
@@ -293,7 +316,11 @@ async function prepareRegistry(
     const link = await send(
       input.governor,
       input.registry,
-      encodeFunctionData({ abi, functionName: "linkProposal", args: [input.evolutionId, FORK_PROPOSAL_ID, actionsHash] }),
+      encodeFunctionData({
+        abi,
+        functionName: "linkProposal",
+        args: [input.evolutionId, FORK_PROPOSAL_ID, actionsHash],
+      }),
     );
     steps.push({ ...link, name: "prepare: link to a stand-in proposal" });
     if (!link.ok) return false;

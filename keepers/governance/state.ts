@@ -78,7 +78,17 @@ export class GovernanceTables {
          (chain_id, registry, evolution_id, proposer, init_code_hash, risk_score, target, spec_uri, proposed_block)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (chain_id, registry, evolution_id) DO NOTHING`,
-      [this.chainId, this.registry, e.evolutionId, e.proposer, e.initCodeHash, e.riskScore, e.target, e.specUri, e.proposedBlock],
+      [
+        this.chainId,
+        this.registry,
+        e.evolutionId,
+        e.proposer,
+        e.initCodeHash,
+        e.riskScore,
+        e.target,
+        e.specUri,
+        e.proposedBlock,
+      ],
     );
   }
 

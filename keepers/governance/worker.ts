@@ -17,13 +17,13 @@ import {
   type ProposalStateName,
 } from "../../sdk/governance";
 import {
-  type Confirmations,
   ConfigError,
+  type Confirmations,
   isTerminal,
   type Logger,
   LogScanner,
-  type ScanOptions,
   type Metrics,
+  type ScanOptions,
   type Store,
   type Submitter,
   type TxRecord,
@@ -107,14 +107,19 @@ export class GovernanceWorker {
     this.errorAbi = options.errorAbi ?? defaultErrorAbi();
     const m = options.metrics;
     this.m = {
-      transitions: m.counter("proposal_state_changes_total", "Proposal state changes observed, by new state", ["state"]),
+      transitions: m.counter("proposal_state_changes_total", "Proposal state changes observed, by new state", [
+        "state",
+      ]),
       proposals: m.gauge("proposals", "Proposals known to the keeper, by state", ["state"]),
       evolutions: m.gauge("evolutions", "Evolutions known to the keeper, by status", ["status"]),
       actions: m.counter("actions_total", "Transactions decided, by kind and outcome", ["kind", "result"]),
       simulations: m.counter("simulations_total", "Evolution simulations, by result", ["result"]),
-      simulationSeconds: m.histogram("simulation_duration_seconds", "Time to fork, run and check a simulation", [], [
-        0.5, 1, 2, 5, 10, 30, 60, 120,
-      ]),
+      simulationSeconds: m.histogram(
+        "simulation_duration_seconds",
+        "Time to fork, run and check a simulation",
+        [],
+        [0.5, 1, 2, 5, 10, 30, 60, 120],
+      ),
     };
   }
 
@@ -276,10 +281,16 @@ export class GovernanceWorker {
     const open = await this.tables.openProposals(store);
     const out = [];
     for (const p of open) {
-      const state = PROPOSAL_STATES[
-        Number(await client.readContract({ address: governor, abi, functionName: "state", args: [p.id] }))
-      ]!;
-      const eta = (await client.readContract({ address: governor, abi, functionName: "proposalEta", args: [p.id] })) as bigint;
+      const state =
+        PROPOSAL_STATES[
+          Number(await client.readContract({ address: governor, abi, functionName: "state", args: [p.id] }))
+        ]!;
+      const eta = (await client.readContract({
+        address: governor,
+        abi,
+        functionName: "proposalEta",
+        args: [p.id],
+      })) as bigint;
       const { changed, from } = await this.tables.setProposalState(store, p.id, state, eta, head);
       if (changed) {
         summary.transitions.push({ proposalId: p.id, from, to: state });
@@ -535,7 +546,8 @@ export class GovernanceWorker {
     if (previous?.status === record.status && previous.revert_reason === (record.revertReason ?? null)) return;
     this.m.actions.inc({ kind, result: record.status });
     const log = withContext(this.o.logger, { txId: record.id });
-    if (record.status === "confirmed") log.info({ key, hash: record.hash, label: record.label }, "transaction confirmed");
+    if (record.status === "confirmed")
+      log.info({ key, hash: record.hash, label: record.label }, "transaction confirmed");
     else {
       log.error(
         { key, hash: record.hash, label: record.label, revertReason: record.revertReason, error: record.error },

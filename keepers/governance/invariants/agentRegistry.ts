@@ -14,6 +14,8 @@ export const agentRegistryAdminIsTimelock: Invariant = {
       functionName: "hasRole",
       args: [`0x${"00".repeat(32)}`, timelock],
     })) as boolean;
-    return admin ? { ok: true, detail: `admin ${timelock}` } : { ok: false, detail: "the timelock is not the registry's admin" };
+    return admin
+      ? { ok: true, detail: `admin ${timelock}` }
+      : { ok: false, detail: "the timelock is not the registry's admin" };
   },
 };

@@ -16,7 +16,10 @@ export const commonsPolicySplits: Invariant = {
     })) as readonly [bigint, bigint, bigint];
     const floor = (await client.readContract({ address, abi, functionName: "commonsFloorBps" })) as bigint;
     if (personal + infrastructure + commons !== BPS) {
-      return { ok: false, detail: `default split ${personal}/${infrastructure}/${commons} sums to ${personal + infrastructure + commons}` };
+      return {
+        ok: false,
+        detail: `default split ${personal}/${infrastructure}/${commons} sums to ${personal + infrastructure + commons}`,
+      };
     }
     if (commons < floor) return { ok: false, detail: `default commons ${commons} bps is below the floor ${floor} bps` };
     for (const amount of [0n, 1n, 999n, 1_001n, 10n ** 18n + 7n, 2n ** 200n - 1n]) {
@@ -39,6 +42,9 @@ export const commonsPolicySplits: Invariant = {
       }
     }
     const version = (await client.readContract({ address, abi, functionName: "version" })) as bigint;
-    return { ok: true, detail: `v${version}: ${personal}/${infrastructure}/${commons} bps, floor ${floor} bps, 6 amounts split exactly` };
+    return {
+      ok: true,
+      detail: `v${version}: ${personal}/${infrastructure}/${commons} bps, floor ${floor} bps, 6 amounts split exactly`,
+    };
   },
 };

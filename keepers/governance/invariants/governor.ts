@@ -11,19 +11,29 @@ export const governorControlsTimelock: Invariant = {
     const governor = addresses.CovenantGovernor!;
     const governorAbi = abiOf("CovenantGovernor");
     const timelockAbi = abiOf("CovenantTimelock");
-    const timelock = (await client.readContract({ address: governor, abi: governorAbi, functionName: "timelock" })) as Address;
+    const timelock = (await client.readContract({
+      address: governor,
+      abi: governorAbi,
+      functionName: "timelock",
+    })) as Address;
     const guardian = (await client.readContract({
       address: governor,
       abi: governorAbi,
       functionName: "proposalGuardian",
     })) as Address;
     const has = (r: string, account: Address) =>
-      client.readContract({ address: timelock, abi: timelockAbi, functionName: "hasRole", args: [role(r), account] }) as Promise<boolean>;
+      client.readContract({
+        address: timelock,
+        abi: timelockAbi,
+        functionName: "hasRole",
+        args: [role(r), account],
+      }) as Promise<boolean>;
     if (guardian === zeroAddress) return { ok: false, detail: "the governor has no guardian" };
     if (!(await has("PROPOSER_ROLE", governor))) return { ok: false, detail: "the governor lost PROPOSER_ROLE" };
     if (!(await has("EXECUTOR_ROLE", governor))) return { ok: false, detail: "the governor lost EXECUTOR_ROLE" };
     if (await has("EXECUTOR_ROLE", zeroAddress)) return { ok: false, detail: "anyone may execute on the timelock" };
-    if (!(await has("CANCELLER_ROLE", guardian))) return { ok: false, detail: `guardian ${guardian} cannot cancel on the timelock` };
+    if (!(await has("CANCELLER_ROLE", guardian)))
+      return { ok: false, detail: `guardian ${guardian} cannot cancel on the timelock` };
     const admin = (await client.readContract({
       address: timelock,
       abi: timelockAbi,

@@ -20,10 +20,15 @@ const registry: Invariant[] = [
   evolutionDeploymentsMatchHashes,
 ];
 
-/** Adds an invariant at run time (tests, or a deployment with extra contracts). */
-export function registerInvariant(invariant: Invariant): void {
-  if (registry.some((i) => i.name === invariant.name)) throw new Error(`invariant "${invariant.name}" already registered`);
+/** Adds an invariant at run time (tests, or a deployment with extra contracts); returns a function removing it. */
+export function registerInvariant(invariant: Invariant): () => void {
+  if (registry.some((i) => i.name === invariant.name))
+    throw new Error(`invariant "${invariant.name}" already registered`);
   registry.push(invariant);
+  return () => {
+    const i = registry.indexOf(invariant);
+    if (i >= 0) registry.splice(i, 1);
+  };
 }
 
 /** Every registered invariant, in registration order. */

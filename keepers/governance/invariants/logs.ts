@@ -9,7 +9,7 @@ export async function eventsOf(
   eventName: string,
 ): Promise<Record<string, unknown>[]> {
   const event = abi.find((i) => i.type === "event" && i.name === eventName);
-  if (!event || event.type !== "event") throw new Error(`no event ${eventName} in the ABI`);
+  if (event?.type !== "event") throw new Error(`no event ${eventName} in the ABI`);
   const topic = toEventSelector(event);
   const latest = await ctx.client.getBlockNumber();
   const out: Record<string, unknown>[] = [];

@@ -33,27 +33,44 @@ export const agentWeightsWithinCaps: Invariant = {
         functionName: "latestCheckpoint",
         args: [seat.voter],
       })) as readonly [number, number, number, bigint, bigint];
-      if (Number(house) !== AGENT) return { ok: false, detail: `agent ${agentId}'s voter ${seat.voter} is not in the agent house` };
-      const weight = (await ctx.client.readContract({ address, abi, functionName: "agentWeight", args: [agentId] })) as bigint;
+      if (Number(house) !== AGENT)
+        return { ok: false, detail: `agent ${agentId}'s voter ${seat.voter} is not in the agent house` };
+      const weight = (await ctx.client.readContract({
+        address,
+        abi,
+        functionName: "agentWeight",
+        args: [agentId],
+      })) as bigint;
       if (weight > cap) return { ok: false, detail: `agent ${agentId} has weight ${weight} over its cap ${cap}` };
       capSum += cap;
       const group = byOperator.get(seat.operator) ?? [];
       group.push(cap);
       byOperator.set(seat.operator, group);
     }
-    const capacity = (await ctx.client.readContract({ address, abi, functionName: "getHouseSupply", args: [AGENT] })) as bigint;
-    if (capacity !== capSum) return { ok: false, detail: `agent house capacity ${capacity} but the seats' caps sum to ${capSum}` };
-    const [agentCap, operatorCap] = (await ctx.client.readContract({ address, abi, functionName: "caps" })) as readonly [
-      bigint,
-      bigint,
-    ];
+    const capacity = (await ctx.client.readContract({
+      address,
+      abi,
+      functionName: "getHouseSupply",
+      args: [AGENT],
+    })) as bigint;
+    if (capacity !== capSum)
+      return { ok: false, detail: `agent house capacity ${capacity} but the seats' caps sum to ${capSum}` };
+    const [agentCap, operatorCap] = (await ctx.client.readContract({
+      address,
+      abi,
+      functionName: "caps",
+    })) as readonly [bigint, bigint];
     for (const [operator, caps] of byOperator) {
       // All agents of one operator are written together, so they share one cap: n × cap ≤ operator cap then.
       const distinct = new Set(caps);
-      if (distinct.size > 1) return { ok: false, detail: `operator ${operator}'s agents hold different caps ${[...distinct].join(", ")}` };
+      if (distinct.size > 1)
+        return { ok: false, detail: `operator ${operator}'s agents hold different caps ${[...distinct].join(", ")}` };
       const sum = caps.reduce((a, b) => a + b, 0n);
       if (caps[0]! <= agentCap && sum > operatorCap) {
-        return { ok: false, detail: `operator ${operator}'s agents have caps summing to ${sum} over the operator cap ${operatorCap}` };
+        return {
+          ok: false,
+          detail: `operator ${operator}'s agents have caps summing to ${sum} over the operator cap ${operatorCap}`,
+        };
       }
     }
     return { ok: true, detail: `${seated} admitted agents within caps; capacity ${capacity}` };

@@ -89,9 +89,9 @@ describe("governance keeper: decide", () => {
     });
 
     it("does nothing to proposals when execution is off", () => {
-      expect(decide(input({ execute: false, proposals: [proposal(1n, "Succeeded"), proposal(2n, "Queued", 1n)] }))).to.deep.equal(
-        [],
-      );
+      expect(
+        decide(input({ execute: false, proposals: [proposal(1n, "Succeeded"), proposal(2n, "Queued", 1n)] })),
+      ).to.deep.equal([]);
     });
   });
 
@@ -103,7 +103,9 @@ describe("governance keeper: decide", () => {
       expect(intents).to.deep.equal([{ kind: "simulate", reason: "new", evolutionId: 1n, forkBlock: 997n }]);
       expect(decide(input({ evolutions: [evolution({ staged: false })] }))).to.deep.equal([]);
       expect(decide(input({ simulate: false, evolutions: [evolution()] }))).to.deep.equal([]);
-      expect(decide(input({ evolutions: [evolution({ status: "Attested", attestedForkBlock: 950n })] }))).to.deep.equal([]);
+      expect(decide(input({ evolutions: [evolution({ status: "Attested", attestedForkBlock: 950n })] }))).to.deep.equal(
+        [],
+      );
     });
 
     it("simulates again before executing when the attestation is more than the set distance behind", () => {
@@ -123,13 +125,20 @@ describe("governance keeper: decide", () => {
 
     it("does not execute a proposal whose evolution failed its latest simulation", () => {
       const rejected = evolution({ status: "Rejected", attestedForkBlock: 990n, linkedProposalId: 5n });
-      expect(decide(input({ proposals: [proposal(5n, "Queued", 1n, [1n])], evolutions: [rejected] }))).to.deep.equal([]);
+      expect(decide(input({ proposals: [proposal(5n, "Queued", 1n, [1n])], evolutions: [rejected] }))).to.deep.equal(
+        [],
+      );
     });
 
     it("waits for the chain when the attestation is already at the fork block", () => {
       const linked = evolution({ status: "Linked", attestedForkBlock: 997n, linkedProposalId: 5n });
       const intents = decide(
-        input({ head: 1_030n, confirmations: 33n, proposals: [proposal(5n, "Queued", 1n, [1n])], evolutions: [linked] }),
+        input({
+          head: 1_030n,
+          confirmations: 33n,
+          proposals: [proposal(5n, "Queued", 1n, [1n])],
+          evolutions: [linked],
+        }),
       );
       expect(intents).to.deep.equal([]);
     });

@@ -1,5 +1,5 @@
-import { Writable } from "node:stream";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import hre from "hardhat";
 import type { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";

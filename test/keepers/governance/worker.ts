@@ -3,6 +3,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import type { Address, Hex } from "viem";
 import { canonicalJson, contentAddress } from "../../../keepers/governance/reports";
+import type { Store } from "../../../keepers/shared";
 import { actionsHash, evolutionActions } from "../../../sdk";
 import { CommonsPolicyV2__factory, SkimmingCommonsPolicy__factory } from "../../../typechain-types";
 import {
@@ -13,7 +14,6 @@ import {
   proposeAndGetId,
   startVoting,
 } from "../../fixtures/governance";
-import type { Store } from "../../../keepers/shared";
 import { type Harness, openTestStore, serveHardhat, startWorker } from "./harness";
 
 type F = GovernanceFixture & { agentA: bigint; agentB: bigint };
@@ -159,9 +159,9 @@ describe("governance keeper: worker on a served chain", function () {
     const broken = report.invariants.filter((i) => i.result === "broken").map((i) => i.name);
     expect(broken).to.deep.equal(["CommonsPolicy: splits sum to 10,000 and meet the floor"]);
     expect((await f.evolution.getEvolution(evolutionId)).status).to.equal(7n); // Rejected
-    expect(h.logs.some((l) => l.msg === "simulation finished; report stored by content address" && l.passed === false)).to.equal(
-      true,
-    );
+    expect(
+      h.logs.some((l) => l.msg === "simulation finished; report stored by content address" && l.passed === false),
+    ).to.equal(true);
   });
 
   it("re-simulates just before execution when the chain moved on, then executes the evolution", async () => {
