@@ -84,6 +84,7 @@ async function main() {
     previous = undefined;
   }
 
+  const fromBlock = previous?.fromBlock ?? (await hre.ethers.provider.getBlockNumber());
   const safeContracts = await safeContractsFor(chainId, previous);
   console.log("phase 1: Safes");
   const conn = {
@@ -112,6 +113,7 @@ async function main() {
     network,
     commit: gitCommit(),
     deployedAt: new Date().toISOString(),
+    fromBlock,
     deployer: deployer.address,
     contracts: {},
     safes: { council, guardian },
