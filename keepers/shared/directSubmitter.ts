@@ -284,8 +284,9 @@ export class DirectSubmitter implements Submitter {
   ): Promise<{ kind: "ok"; gasEstimate: bigint } | { kind: "rejected"; revertReason?: string; error?: string }> {
     const request = { account: this.address, to: intent.to, data: intent.data, value: intent.value ?? 0n };
     try {
-      await this.o.publicClient.call({ ...request, gas: intent.gas, blockTag: this.o.simulateAt ?? "pending" });
-      const gasEstimate = intent.gas ?? (await this.o.publicClient.estimateGas(request));
+      const blockTag = this.o.simulateAt ?? "pending";
+      await this.o.publicClient.call({ ...request, gas: intent.gas, blockTag });
+      const gasEstimate = intent.gas ?? (await this.o.publicClient.estimateGas({ ...request, blockTag }));
       return { kind: "ok", gasEstimate };
     } catch (err) {
       const c = classifyError(err);
