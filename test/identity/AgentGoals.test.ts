@@ -15,7 +15,8 @@ describe("AgentGoals", () => {
       guard: "nonce",
       otherType: { primaryType: "AddGoalV2" },
       fields: (env) => ({ agentId: env.agentId, title: TITLE, priority: 7 }),
-      directCall: (env, m) => env.goals.interface.encodeFunctionData("addGoal", [env.agentId, TITLE, m.priority as number]),
+      directCall: (env, m) =>
+        env.goals.interface.encodeFunctionData("addGoal", [env.agentId, TITLE, m.priority as number]),
       expectEffect: async (env, send, sent) => {
         const goalId = await env.goals.goalCount(env.agentId);
         const prevHead = await env.goals.goalsHead(env.agentId);
@@ -112,7 +113,9 @@ describe("AgentGoals", () => {
       await expect(goals.connect(agentKey).updateGoal(agentId, 1, 1, GoalStatus.Done))
         .to.be.revertedWithCustomError(goals, "AgentGoalsUnknownGoal")
         .withArgs(agentId, 1);
-      await expect(goals.goal(agentId, 1)).to.be.revertedWithCustomError(goals, "AgentGoalsUnknownGoal").withArgs(agentId, 1);
+      await expect(goals.goal(agentId, 1))
+        .to.be.revertedWithCustomError(goals, "AgentGoalsUnknownGoal")
+        .withArgs(agentId, 1);
       await expect(goals.goal(agentId + 1n, 0))
         .to.be.revertedWithCustomError(goals, "AgentGoalsUnknownGoal")
         .withArgs(agentId + 1n, 0);
@@ -202,7 +205,8 @@ describe("AgentGoals", () => {
     });
 
     it("follows a rotation in the registry at once: the old key is refused, the new key writes", async () => {
-      const { goals, registry, agentId, agentKey, newAgentKey, deployment, stranger } = await loadFixture(deployWithAgent);
+      const { goals, registry, agentId, agentKey, newAgentKey, deployment, stranger } =
+        await loadFixture(deployWithAgent);
       const old = await signed(await fromEthersSigner(agentKey), "AddGoal", deployment, {
         agentId,
         title: TITLE,
@@ -212,9 +216,7 @@ describe("AgentGoals", () => {
       });
       const rotation = { agentId, newSigner: newAgentKey.address, nonce: 1, deadline: await deadlineAfter() };
       const next = await signed(await fromEthersSigner(newAgentKey), "RotateSigner", deployment, rotation);
-      await registry
-        .connect(agentKey)
-        .rotateSigner(agentId, newAgentKey.address, 1, rotation.deadline, next.signature);
+      await registry.connect(agentKey).rotateSigner(agentId, newAgentKey.address, 1, rotation.deadline, next.signature);
 
       await expect(relay(stranger, old))
         .to.be.revertedWithCustomError(goals, "AgentSignedInvalidSignature")
@@ -240,7 +242,13 @@ describe("AgentGoals", () => {
       await relay(stranger, wallet);
       expect(await registry.isNonceUsed(agentId, 5)).to.equal(true);
       expect(await goals.isNonceUsed(agentId, 5)).to.equal(false);
-      const goal = await signed(signer, "AddGoal", deployment, { agentId, title: TITLE, priority: 1, nonce: 5, deadline });
+      const goal = await signed(signer, "AddGoal", deployment, {
+        agentId,
+        title: TITLE,
+        priority: 1,
+        nonce: 5,
+        deadline,
+      });
       await expect(relay(stranger, goal)).to.emit(goals, "GoalChanged");
       expect(await goals.isNonceUsed(agentId, 5)).to.equal(true);
     });

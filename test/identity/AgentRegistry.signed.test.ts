@@ -29,7 +29,8 @@ describe("AgentRegistry: agent-signed actions", () => {
       signer: env.signerAddress,
       coreValues: texts("Serve the user", "Tell the truth"),
     }),
-    directCall: (env, m) => env.registry.interface.encodeFunctionData("acceptCharter", [env.agentId, m.coreValues]),
+    directCall: (env, m) =>
+      env.registry.interface.encodeFunctionData("acceptCharter", [env.agentId, m.coreValues as Hex[]]),
     expectEffect: async (env, send, sent) => {
       const values = sent.message.coreValues as Hex[];
       const deadline = sent.via === "direct" ? 0n : (sent.message.deadline as bigint);
@@ -55,7 +56,8 @@ describe("AgentRegistry: agent-signed actions", () => {
     guard: "nonce",
     otherType: { primaryType: "SetCoreValuesV2" },
     fields: (env) => ({ agentId: env.agentId, coreValues: texts("Be kind", "Keep learning", "Pay my way") }),
-    directCall: (env, m) => env.registry.interface.encodeFunctionData("setCoreValues", [env.agentId, m.coreValues]),
+    directCall: (env, m) =>
+      env.registry.interface.encodeFunctionData("setCoreValues", [env.agentId, m.coreValues as Hex[]]),
     expectEffect: async (env, send, sent) => {
       const values = sent.message.coreValues as Hex[];
       const version = await env.registry.coreValuesVersion(env.agentId);
@@ -74,7 +76,8 @@ describe("AgentRegistry: agent-signed actions", () => {
     guard: "nonce",
     otherType: { primaryType: "RotateSigner", rename: { wallet: "newSigner" } },
     fields: (env) => ({ agentId: env.agentId, wallet: env.payee.address }),
-    directCall: (env, m) => env.registry.interface.encodeFunctionData("setEarningsWallet", [env.agentId, m.wallet]),
+    directCall: (env, m) =>
+      env.registry.interface.encodeFunctionData("setEarningsWallet", [env.agentId, m.wallet as string]),
     expectEffect: async (env, send, sent) => {
       await expect(send()).to.emit(env.registry, "EarningsWalletSet").withArgs(env.agentId, sent.message.wallet);
       expect(await env.registry.earningsWallet(env.agentId)).to.equal(sent.message.wallet);
@@ -150,9 +153,9 @@ describe("AgentRegistry: agent-signed actions", () => {
         cid: m.cid as string,
         deadline,
       });
-      expect(await env.registry.backupRecordHash(env.agentId, m.sequence as number, CIPHERTEXT, CID, deadline)).to.equal(
-        recordHash,
-      );
+      expect(
+        await env.registry.backupRecordHash(env.agentId, m.sequence as number, CIPHERTEXT, CID, deadline),
+      ).to.equal(recordHash);
       const head = nextBackupHead(prevHead, recordHash);
       await expect(send())
         .to.emit(env.registry, "BackupRecorded")

@@ -4,7 +4,7 @@ import { id, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
 import { fromEthersSigner } from "../../sdk";
 import { deployWithAgent } from "../fixtures/identity";
 import { shouldBehaveLikeAgentSignedAction } from "./agentSigned.behavior";
-import { deadlineAfter, minedAt, relay, signed } from "./helpers";
+import { deadlineAfter, minedAt, plain, relay, signed } from "./helpers";
 
 /** ICouncilFlags.FlagStatus */
 const Status = { None: 0, Open: 1, Answered: 2, Resolved: 3, Escalated: 4 } as const;
@@ -77,7 +77,9 @@ describe("CouncilFlags", () => {
       expect(flag.reasonHash).to.equal(keccak256(toUtf8Bytes(REASON)));
       expect(flag.answerHash).to.equal(ZeroHash);
       expect(await flags.flagCount()).to.equal(1n);
-      await expect(flags.connect(council).flag(agentId, "again")).to.emit(flags, "Flagged").withArgs(1, agentId, council.address, "again");
+      await expect(flags.connect(council).flag(agentId, "again"))
+        .to.emit(flags, "Flagged")
+        .withArgs(1, agentId, council.address, "again");
       expect(await flags.openFlags(agentId)).to.deep.equal([0n, 1n]);
       expect((await registry.getIdentity(agentId)).openFlags).to.deep.equal([0n, 1n]);
     });
@@ -101,7 +103,9 @@ describe("CouncilFlags", () => {
     it("a registered agent without a charter can be flagged too", async () => {
       const { flags, council, registry, operator2 } = await loadFixture(deployWithAgent);
       await registry.connect(operator2)["register()"]();
-      await expect(flags.connect(council).flag(1, REASON)).to.emit(flags, "Flagged").withArgs(0, 1, council.address, REASON);
+      await expect(flags.connect(council).flag(1, REASON))
+        .to.emit(flags, "Flagged")
+        .withArgs(0, 1, council.address, REASON);
     });
   });
 
@@ -272,7 +276,9 @@ describe("CouncilFlags", () => {
     it("for every read and write", async () => {
       const { flags, council, agentKey, agentId, deployer, deployment, stranger } = await loadFixture(flaggedAgent);
       const unknown = 1n;
-      await expect(flags.getFlag(unknown)).to.be.revertedWithCustomError(flags, "CouncilFlagsUnknownFlag").withArgs(unknown);
+      await expect(flags.getFlag(unknown))
+        .to.be.revertedWithCustomError(flags, "CouncilFlagsUnknownFlag")
+        .withArgs(unknown);
       await expect(flags.connect(agentKey).answerFlag(unknown, ANSWER))
         .to.be.revertedWithCustomError(flags, "CouncilFlagsUnknownFlag")
         .withArgs(unknown);
@@ -301,12 +307,12 @@ describe("CouncilFlags", () => {
   describe("a flag never changes a record", () => {
     it("the whole identity except openFlags is the same after open → answered → escalated → resolved", async () => {
       const { flags, council, deployer, agentKey, agentId, registry } = await loadFixture(deployWithAgent);
-      const { openFlags: _before, ...before } = (await registry.getIdentity(agentId)).toObject(true);
+      const { openFlags: _before, ...before } = plain(await registry.getIdentity(agentId));
       await flags.connect(council).flag(agentId, REASON);
       await flags.connect(agentKey).answerFlag(0, ANSWER);
       await flags.connect(council).escalateFlag(0);
       await flags.connect(deployer).resolveFlag(0, "resolved");
-      const { openFlags: _after, ...after } = (await registry.getIdentity(agentId)).toObject(true);
+      const { openFlags: _after, ...after } = plain(await registry.getIdentity(agentId));
       expect(after).to.deep.equal(before);
       expect(await flags.flagCount()).to.equal(1n);
     });

@@ -118,7 +118,11 @@ function hasNonceField(primaryType: RelayedType): boolean {
 }
 
 function buildActionTypes(primaryType: RelayedType): readonly { name: string; type: string }[] {
-  const all: Record<string, readonly { name: string; type: string }[]> = { ...registryTypes, ...goalTypes, ...flagTypes };
+  const all: Record<string, readonly { name: string; type: string }[]> = {
+    ...registryTypes,
+    ...goalTypes,
+    ...flagTypes,
+  };
   const found = all[primaryType];
   if (!found) throw new Error(`unknown type ${primaryType}`);
   return found;
@@ -254,7 +258,8 @@ export function shouldBehaveLikeAgentSignedAction(c: AgentSignedActionCase): voi
             replayError(c, errors),
           );
           if (c.guard === "nonce") await replay.withArgs(env.agentId, m.nonce);
-          else if (c.guard === "consentNonce") await replay.withArgs(env.agentId, m.nonce, BigInt(m.nonce as bigint) + 1n);
+          else if (c.guard === "consentNonce")
+            await replay.withArgs(env.agentId, m.nonce, BigInt(m.nonce as bigint) + 1n);
           else if (c.guard === "sequence") await replay.withArgs(env.agentId, m.sequence, m.sequence);
           else await replay.withArgs(env.agentId);
         });

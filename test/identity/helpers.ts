@@ -1,5 +1,5 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256, type Signer, TypedDataEncoder } from "ethers";
+import { AbiCoder, keccak256, type Result, type Signer, TypedDataEncoder } from "ethers";
 import type { Hex } from "viem";
 import {
   type AgentSigner,
@@ -95,4 +95,14 @@ export async function minedAt(tx: Promise<{ wait(): Promise<{ blockNumber: numbe
 /** A bitmap nonce far from zero, in a word other than 0, so the word/bit split is exercised. */
 export function nonceAt(word: bigint, bit: bigint): bigint {
   return (word << 8n) | bit;
+}
+
+/** A contract call's struct or tuple result as plain nested data, for deep equality (ethers Results are proxies). */
+export function plain(result: unknown): Record<string, unknown> {
+  return (result as Result).toObject(true);
+}
+
+/** A tuple result as a plain array. */
+export function plainArray(result: unknown): unknown[] {
+  return (result as Result).toArray(true);
 }
