@@ -316,7 +316,7 @@ describe("keepers/shared DirectSubmitter", function () {
   (process.env.DATABASE_URL ? it : it.skip)(
     "lets two instances on one PostgreSQL send a key exactly once",
     async () => {
-      const pg = await chainFixture(node(), { usePostgres: true });
+      const pg = await chainFixture(node());
       const other = await openStore({ databaseUrl: process.env.DATABASE_URL! });
       try {
         const mk = (store: typeof pg.store) =>
