@@ -236,7 +236,8 @@ function spawnService(env: Record<string, string>): {
 const children = new Set<ChildProcess>();
 
 describe("keepers/shared lifecycle: runService in a child process", function () {
-  this.timeout(60_000);
+  // The child compiles with ts-node and opens PGlite: ~8 s on an idle 2-core machine, far more under load.
+  this.timeout(120_000);
 
   // Whatever happens in a test, no child outlives it: stopped by PID.
   afterEach(async () => {
@@ -248,7 +249,7 @@ describe("keepers/shared lifecycle: runService in a child process", function () 
   it("exits 0 on SIGTERM after finishing the in-flight tick, closing HTTP and the store", async () => {
     const dataDir = makeTempDir("covenant-svc-");
     const svc = spawnService({ DATA_DIR: dataDir, TICK_MS: "800", POLL_INTERVAL_MS: "50" });
-    await until(() => svc.lines.some((l) => l.msg === "tick started" && l.n === 2), 40_000);
+    await until(() => svc.lines.some((l) => l.msg === "tick started" && l.n === 2), 100_000);
     const url = svc.lines.find((l) => l.msg === "service started")!.url!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).to.equal(200);
