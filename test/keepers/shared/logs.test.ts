@@ -21,7 +21,7 @@ class RecordingHandler implements LogHandler {
   async onLogs(batch: LogBatch, tx: Queryable): Promise<void> {
     for (const log of batch.logs) {
       if (log.eventName !== "Ping") continue;
-      const args = log.args as { id: bigint; note: string };
+      const args = log.args as unknown as { id: bigint; note: string };
       await tx.query(`INSERT INTO ${this.table} (block, log_index, id, note) VALUES ($1, $2, $3, $4)`, [
         log.blockNumber,
         log.logIndex,
@@ -32,7 +32,7 @@ class RecordingHandler implements LogHandler {
     this.batches.push({
       from: batch.fromBlock,
       to: batch.toBlock,
-      ids: batch.logs.map((l) => (l.args as { id: bigint }).id),
+      ids: batch.logs.map((l) => (l.args as unknown as { id: bigint }).id),
     });
     // Written first, then thrown: a crash in the middle of a handler must leave nothing behind.
     if (this.failOnBatch !== undefined && this.batches.length === this.failOnBatch) throw new Error("crash in handler");

@@ -222,6 +222,28 @@ describe("keepers/shared DirectSubmitter", function () {
     expect(await nonceOf()).to.equal(nonce + 1);
   });
 
+  it("marks a stored transaction failed when another transaction took its nonce, and moves on", async () => {
+    const intent = pingIntent(uniqueName("taken"), 12n);
+    const nonce = await nonceOf();
+    const stored = await submitter({ publicClient: faultyClient(node().url, f.chain.chain, "down") }).submit(intent);
+    expect(stored).to.deep.include({ status: "queued", nonce });
+    // Someone uses the same key by hand before the keeper comes back.
+    const wallet = devWallet(node().url, 1);
+    const hash = await wallet.sendTransaction({ to: wallet.account.address, value: 1n, nonce, chain: f.chain.chain });
+    await f.client.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+
+    const restarted = submitter();
+    expect(await restarted.recover()).to.deep.equal({ open: 1, broadcast: 0, finished: 1 });
+    expect(await restarted.get(stored.id)).to.deep.include({
+      status: "failed",
+      error: `nonce ${nonce} was used by another transaction; this one can never be mined`,
+    });
+    expect(await pingsWithId(12n)).to.equal(0);
+    const next = await restarted.submit(pingIntent(uniqueName("after-taken"), 13n));
+    expect(next.nonce).to.equal(nonce + 1);
+    expect((await restarted.wait(next.id, { pollIntervalMs: 20 })).status).to.equal("confirmed");
+  });
+
   it("uses consecutive nonces for concurrent submissions, and skips nonces used outside the store", async () => {
     const s = submitter();
     const start = await nonceOf();
@@ -316,7 +338,7 @@ describe("keepers/shared DirectSubmitter", function () {
   (process.env.DATABASE_URL ? it : it.skip)(
     "lets two instances on one PostgreSQL send a key exactly once",
     async () => {
-      const pg = await chainFixture(node(), { usePostgres: true });
+      const pg = await chainFixture(node());
       const other = await openStore({ databaseUrl: process.env.DATABASE_URL! });
       try {
         const mk = (store: typeof pg.store) =>
