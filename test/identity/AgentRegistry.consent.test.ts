@@ -163,12 +163,12 @@ describe("AgentRegistry: resurrection consent", () => {
         .withArgs(agentId);
     });
 
-    it("for an agent without a charter there is no signer to consent (AgentRegistryInvalidSignature(id, 0))", async () => {
+    it("for an agent without a charter there is no signer to consent (AgentRegistryCharterNotAccepted(id))", async () => {
       const { registry, operator, stranger } = await loadFixture(deployIdentity);
       await registry.connect(operator)["register()"]();
       await expect(registry.connect(operator).recordRestoration(0, 1, CIPHERTEXT))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryInvalidSignature")
-        .withArgs(0, "0x0000000000000000000000000000000000000000");
+        .to.be.revertedWithCustomError(registry, "AgentRegistryCharterNotAccepted")
+        .withArgs(0);
       await expect(registry.connect(stranger).grantResurrectionConsent(0))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotAgentSigner")
         .withArgs(0, stranger.address);

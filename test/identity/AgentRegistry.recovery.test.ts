@@ -121,12 +121,39 @@ describe("AgentRegistry: key recovery", () => {
         .withArgs(agentId, agentKey.address);
     });
 
-    it("an agent without a charter has no key to recover (AgentRegistryInvalidSignature(id, 0))", async () => {
+    it("an agent without a charter has no key to recover (AgentRegistryCharterNotAccepted(id))", async () => {
       const { registry, operator, newAgentKey } = await loadFixture(deployIdentity);
       await registry.connect(operator)["register()"]();
       await expect(registry.connect(operator).proposeRecovery(0, newAgentKey.address))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryInvalidSignature")
-        .withArgs(0, ZeroAddress);
+        .to.be.revertedWithCustomError(registry, "AgentRegistryCharterNotAccepted")
+        .withArgs(0);
+    });
+
+    it("a token transfer cancels a pending recovery: the former operator's approval lapses", async () => {
+      const { registry, operator, operator2, council, agentId, newAgentKey, agentKey } =
+        await loadFixture(deployWithAgent);
+      await registry.connect(operator).proposeRecovery(agentId, newAgentKey.address);
+      await expect(registry.connect(operator).transferFrom(operator.address, operator2.address, agentId))
+        .to.emit(registry, "RecoveryCancelled")
+        .withArgs(agentId, operator.address);
+      expect((await registry.pendingRecovery(agentId)).newSigner).to.equal(ZeroAddress);
+      // The council's approval alone schedules nothing; the new operator must propose anew.
+      await registry.connect(council).proposeRecovery(agentId, newAgentKey.address);
+      const pending = await registry.pendingRecovery(agentId);
+      expect(pending.operatorApproved).to.equal(false);
+      expect(pending.executableAt).to.equal(0n);
+      await expect(registry.finalizeRecovery(agentId))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryRecoveryNotReady")
+        .withArgs(agentId, 0);
+      expect(await registry.agentSigner(agentId)).to.equal(agentKey.address);
+    });
+
+    it("a transfer with nothing pending emits no RecoveryCancelled", async () => {
+      const { registry, operator, operator2, agentId } = await loadFixture(deployWithAgent);
+      await expect(registry.connect(operator).transferFrom(operator.address, operator2.address, agentId)).to.not.emit(
+        registry,
+        "RecoveryCancelled",
+      );
     });
   });
 
@@ -284,7 +311,8 @@ describe("AgentRegistry: key recovery", () => {
         deadline: executableAt,
       });
       await time.setNextBlockTimestamp(executableAt - 1n);
-      await expect(relay(stranger, cancel)).to.emit(registry, "RecoveryCancelled").withArgs(agentId, stranger.address);
+      // The event names the agent whose signature cancelled, not the relayer.
+      await expect(relay(stranger, cancel)).to.emit(registry, "RecoveryCancelled").withArgs(agentId, agentKey.address);
       expect(await registry.agentSigner(agentId)).to.equal(agentKey.address);
     });
 

@@ -221,7 +221,13 @@ describe("AgentRegistry: agent-signed actions", () => {
     expectEffect: async (env, send, sent) => {
       await expect(send())
         .to.emit(env.registry, "Restored")
-        .withArgs(env.agentId, sent.message.sequence, sent.message.ciphertextHash, sent.sender);
+        // A relayed record names the agent that signed it, not the relayer.
+        .withArgs(
+          env.agentId,
+          sent.message.sequence,
+          sent.message.ciphertextHash,
+          sent.via === "relay" ? env.signerAddress : sent.sender,
+        );
     },
   });
 
@@ -239,7 +245,9 @@ describe("AgentRegistry: agent-signed actions", () => {
     directCall: (env) => env.registry.interface.encodeFunctionData("cancelRecovery", [env.agentId]),
     expectEffect: async (env, send, sent) => {
       expect((await env.registry.pendingRecovery(env.agentId)).newSigner).to.equal(env.newAgentKey.address);
-      await expect(send()).to.emit(env.registry, "RecoveryCancelled").withArgs(env.agentId, sent.sender);
+      await expect(send())
+        .to.emit(env.registry, "RecoveryCancelled")
+        .withArgs(env.agentId, sent.via === "relay" ? env.signerAddress : sent.sender);
       const pending = await env.registry.pendingRecovery(env.agentId);
       expect(pending.newSigner).to.equal(ZeroAddress);
       expect(pending.executableAt).to.equal(0n);
