@@ -14,7 +14,7 @@ export interface DemoAgent {
 
 async function mined(tx: Promise<ContractTransactionResponse>) {
   const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new Error("transaction failed");
+  if (receipt?.status !== 1) throw new Error("transaction failed");
   return { tx: receipt.hash, gas: receipt.gasUsed };
 }
 

@@ -45,6 +45,8 @@ export interface Harness {
   logs: Record<string, unknown>[];
   metrics: ReturnType<typeof createMetrics>;
   reports: ReportStore;
+  /** Drops the worker's schemas (PostgreSQL tests clean up after themselves). */
+  dropSchemas: () => Promise<void>;
 }
 
 /**
@@ -120,6 +122,9 @@ export async function startWorker(
     logs,
     metrics,
     reports,
+    dropSchemas: async () => {
+      await store.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${sharedSchema}" CASCADE;`);
+    },
   };
 }
 

@@ -224,6 +224,7 @@ describe("governance keeper: worker on a served chain", function () {
         "Queued",
         "Executed",
       ]);
+      await h.dropSchemas();
       await pg.close();
     });
   }
