@@ -1,6 +1,7 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
 import { bornAgent, deployGovernance, For, proposeAndGetId, startVoting } from "../../../test/fixtures/governance";
+import { ReferenceGovernor__factory } from "../../../typechain-types";
 import type { GasMeasurement } from "./types";
 
 async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
@@ -32,6 +33,15 @@ export async function governanceGas(): Promise<GasMeasurement[]> {
     conditions:
       "one call (68-byte calldata, value 0), 56-character description, EOA human proposer above the threshold, " +
       "details stored by id (queue/execute/proposalDetails by id), sequential ids, not the first proposal",
+  });
+
+  // The same proposal on OpenZeppelin's stock GovernorStorage + sequential ids, over the same voting contract.
+  const reference = await new ReferenceGovernor__factory(f.deployer).deploy(await f.votes.getAddress());
+  await (await reference.connect(human1).propose([vaultAddress], [0n], [release], `${DESCRIPTION} (earlier)`)).wait();
+  out.push({
+    name: "ReferenceGovernor.propose(1 call) [OpenZeppelin GovernorStorage]",
+    gas: await gasOf(reference.connect(human2).propose([vaultAddress], [0n], [release], DESCRIPTION)),
+    conditions: "reference only: the same proposal and proposer on OpenZeppelin's stock GovernorStorage + sequential ids",
   });
 
   const id = await governor.latestProposalId();
