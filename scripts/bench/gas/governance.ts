@@ -41,7 +41,8 @@ export async function governanceGas(): Promise<GasMeasurement[]> {
   out.push({
     name: "ReferenceGovernor.propose(1 call) [OpenZeppelin GovernorStorage]",
     gas: await gasOf(reference.connect(human2).propose([vaultAddress], [0n], [release], DESCRIPTION)),
-    conditions: "reference only: the same proposal and proposer on OpenZeppelin's stock GovernorStorage + sequential ids",
+    conditions:
+      "reference only: the same proposal and proposer on OpenZeppelin's stock GovernorStorage + sequential ids",
   });
 
   const id = await governor.latestProposalId();
