@@ -431,6 +431,29 @@ describe("EvolutionRegistry", () => {
     });
   });
 
+  describe("code that differs from its hash", () => {
+    it("can be neither staged, nor deployed, nor recorded, even if the staged bytes were altered", async () => {
+      const f = await loadFixture(deployWithAgents);
+      const { evolutionId, actions } = await proposeV2(f, 0);
+      await attest(f, evolutionId, actions);
+      const { id } = await proposeActions(f, actions, "Dust to the commons, tampered");
+      await passAndQueue(f, id);
+      await reachEta(f.governor, id);
+      // Corrupt the staged code where it is kept (the registry's first CREATE: its data contract).
+      const registryAddress = await f.evolution.getAddress();
+      const chunk = hre.ethers.getCreateAddress({ from: registryAddress, nonce: 1 });
+      const stored = await hre.ethers.provider.getCode(chunk);
+      expect(stored.slice(4)).to.equal(V2_INIT_CODE.slice(2).toLowerCase());
+      const altered = `${stored.slice(0, -2)}${stored.endsWith("ff") ? "00" : "ff"}`;
+      await hre.network.provider.send("hardhat_setCode", [chunk, altered]);
+      await expect(f.governor["execute(uint256)"](id))
+        .to.be.revertedWithCustomError(f.evolution, "EvolutionRegistryInitCodeMismatch")
+        .withArgs(evolutionId, V2_HASH, hre.ethers.keccak256(`0x${altered.slice(4)}`));
+      expect((await f.evolution.getEvolution(evolutionId)).deployed).to.equal(hre.ethers.ZeroAddress);
+      expect(await hre.ethers.provider.getCode(await f.evolution.predictedAddress(evolutionId))).to.equal("0x");
+    });
+  });
+
   describe("the governed component (CommonsPolicy)", () => {
     it("upgrades and changes only by the timelock", async () => {
       const f = await loadFixture(deployWithAgents);

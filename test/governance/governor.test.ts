@@ -96,9 +96,9 @@ describe("CovenantGovernor", () => {
 
       await endVoting(f.governor, id);
       expect(await f.governor.state(id)).to.equal(ProposalState.Succeeded);
-      const queued = f.governor["queue(uint256)"](id);
-      await expect(queued).to.emit(f.governor, "ProposalQueued");
+      const queued = await f.governor["queue(uint256)"](id);
       const eta = await f.governor.proposalEta(id);
+      await expect(queued).to.emit(f.governor, "ProposalQueued").withArgs(id, eta);
       expect(eta).to.equal(BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp + GOV.timelockMinDelay));
       expect(await f.governor.state(id)).to.equal(ProposalState.Queued);
       await expect(f.governor["execute(uint256)"](id))
