@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Abi,
   type Address,
@@ -85,8 +88,11 @@ const SIMULATOR_ROLE = keccak256(toHex("SIMULATOR_ROLE"));
 const FORK_PROPOSAL_ID = 2n ** 64n - 1n;
 const STATUS = ["None", "Proposed", "Attested", "Linked", "Deployed", "RollbackLinked", "RolledBack", "Rejected"];
 
-/** A fresh in-process Hardhat network forking `url` at `blockNumber`. */
-export async function forkAt(url: string, blockNumber: bigint, chainId: number): Promise<Provider> {
+/**
+ * A fresh in-process Hardhat network forking `url` at `blockNumber`. `cacheDir` is where the fork may cache remote
+ * answers: give each simulation its own (a local chain that restarts reuses block numbers, so a shared cache lies).
+ */
+export async function forkAt(url: string, blockNumber: bigint, chainId: number, cacheDir: string): Promise<Provider> {
   const { createHardhatNetworkProvider } = require("hardhat/internal/hardhat-network/provider/provider") as {
     createHardhatNetworkProvider: (config: unknown, logger: unknown) => Promise<Provider>;
   };
@@ -114,6 +120,7 @@ export async function forkAt(url: string, blockNumber: bigint, chainId: number):
       throwOnCallFailures: true,
       allowBlocksWithSameTimestamp: false,
       forkConfig: { jsonRpcUrl: url, blockNumber: Number(blockNumber) },
+      forkCachePath: cacheDir,
       enableTransientStorage: true,
       enableRip7212: false,
     },
@@ -124,9 +131,17 @@ export async function forkAt(url: string, blockNumber: bigint, chainId: number):
 /** Runs the simulation and returns its report; a failure of any step or invariant makes `passed` false. */
 export async function simulateEvolution(input: SimulationInput): Promise<SimulationReport> {
   const started = Date.now();
+  const cacheDir = mkdtempSync(join(tmpdir(), "covenant-fork-"));
+  try {
+    return await simulateOnFork(input, await forkAt(input.forkUrl, input.forkBlock, input.chainId, cacheDir), started);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+async function simulateOnFork(input: SimulationInput, fork: Provider, started: number): Promise<SimulationReport> {
   const steps: SimulationStep[] = [];
   const outcomes: InvariantOutcome[] = [];
-  const fork = await forkAt(input.forkUrl, input.forkBlock, input.chainId);
   const client = createPublicClient({ transport: custom(fork) });
   const forkBlock = await client.getBlock({ blockNumber: input.forkBlock });
   // Everything runs in blocks of the fork's own (the first one mined here): EDR executes on the fork block itself
