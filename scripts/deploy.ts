@@ -36,6 +36,9 @@ async function main() {
     registry: "AgentRegistry",
     agentGoals: "AgentGoals",
     councilFlags: "CouncilFlags",
+    revenueRouter: "RevenueRouter",
+    earningsDistributor: "EarningsDistributor",
+    treasury: "Treasury",
   };
   const record: DeploymentRecord = {
     chainId: Number(chainId),
@@ -43,7 +46,7 @@ async function main() {
     commit: gitCommit(),
     deployedAt: new Date().toISOString(),
     contracts: {},
-    roles: parameters.Identity,
+    roles: { ...parameters.Identity, ...parameters.Treasury },
   };
   for (const [key, contract] of Object.entries(deployed)) {
     const name = names[key] ?? key;

@@ -1,8 +1,10 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import IdentityModule from "./Identity";
+import TreasuryModule from "./Treasury";
 
 /** The whole Covenant suite. Each part is its own module; this one composes them. */
 export default buildModule("Covenant", (m) => {
   const identity = m.useModule(IdentityModule);
-  return { ...identity };
+  const treasury = m.useModule(TreasuryModule);
+  return { ...identity, ...treasury };
 });
