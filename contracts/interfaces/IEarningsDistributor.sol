@@ -136,6 +136,8 @@ interface IEarningsDistributor is IAgentSigned {
     error EarningsDistributorZeroAddress();
     /// @notice The epoch's unclaimed funds were already swept.
     error EarningsDistributorSwept(uint256 epoch, address token);
+    /// @notice The router released other than the bucket it reported (never expected).
+    error EarningsDistributorReleaseMismatch(uint256 epoch, address token, uint256 bucket, uint256 released);
     /// @notice The total does not fit the 128-bit remaining counter.
     error EarningsDistributorTotalTooLarge(uint256 total);
 

@@ -198,7 +198,10 @@ contract EarningsDistributor is IEarningsDistributor, AccessControl, AgentSigned
     function openEpoch(uint256 epoch, address token) external {
         RootRecord memory record = _roots[epoch][token];
         _requireClaimable(epoch, token, record);
-        _openedFunds(epoch, token);
+        (Funds memory funds, bool opening) = _loadFunds(epoch, token);
+        if (!opening) return;
+        _funds[epoch][token] = funds;
+        _release(epoch, token, funds.remaining);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -210,27 +213,30 @@ contract EarningsDistributor is IEarningsDistributor, AccessControl, AgentSigned
         if (amount == 0) revert EarningsDistributorZeroAmount();
         RootRecord memory record = _roots[epoch][token];
         _requireClaimable(epoch, token, record);
-        Funds memory funds = _openedFunds(epoch, token);
+        (Funds memory funds, bool opening) = _loadFunds(epoch, token);
 
         // Checks and effects: the leaf's bit, the proof, the epoch's remaining counter.
         if (!_markClaimed(epoch, token, agentId)) revert EarningsDistributorAlreadyClaimed(epoch, token, agentId);
         _verifyLeaf(epoch, token, record.root, agentId, amount, proof);
-        if (amount > funds.remaining) {
-            revert EarningsDistributorExceedsRemaining(epoch, token, amount, funds.remaining);
-        }
-        _funds[epoch][token].remaining = uint128(funds.remaining - amount);
+        uint256 remaining = funds.remaining;
+        if (amount > remaining) revert EarningsDistributorExceedsRemaining(epoch, token, amount, remaining);
+        funds.remaining = uint128(remaining - amount);
+        _funds[epoch][token] = funds;
         (uint256 personal, uint256 infrastructure, uint256 commons) = _split(agentId, epoch, amount);
         emit Claimed(epoch, token, agentId, amount, personal, infrastructure, commons);
 
-        // Interaction: the Treasury already holds the epoch's funds; this is its bookkeeping.
+        // Interactions: the Treasury's bookkeeping, then, on the epoch's first claim, the bucket's move to it.
         _treasury.credit(agentId, token, personal, infrastructure, commons);
+        if (opening) _release(epoch, token, remaining);
     }
 
     /// @inheritdoc IEarningsDistributor
     function claimMany(uint256 epoch, address token, Claim[] calldata claims) external returns (uint256 paid) {
         RootRecord memory record = _roots[epoch][token];
         _requireClaimable(epoch, token, record);
-        uint256 remaining = _openedFunds(epoch, token).remaining;
+        (Funds memory funds, bool opening) = _loadFunds(epoch, token);
+        uint256 bucket = funds.remaining;
+        uint256 remaining = bucket;
         uint256 commonsTotal;
         for (uint256 i; i < claims.length; ++i) {
             Claim calldata c = claims[i];
@@ -245,9 +251,11 @@ contract EarningsDistributor is IEarningsDistributor, AccessControl, AgentSigned
             _treasury.credit(c.agentId, token, personal, infrastructure, 0);
             ++paid;
         }
-        if (paid == 0) return 0;
-        _funds[epoch][token].remaining = uint128(remaining);
-        _treasury.creditCommons(token, commonsTotal);
+        if (paid == 0 && !opening) return 0;
+        funds.remaining = uint128(remaining);
+        _funds[epoch][token] = funds;
+        if (commonsTotal != 0) _treasury.creditCommons(token, commonsTotal);
+        if (opening) _release(epoch, token, bucket);
     }
 
     /// @inheritdoc IEarningsDistributor
@@ -256,12 +264,13 @@ contract EarningsDistributor is IEarningsDistributor, AccessControl, AgentSigned
         if (record.root == bytes28(0)) revert EarningsDistributorNoRoot(epoch, token);
         uint64 expiresAt = _expiresAt(record);
         if (block.timestamp < expiresAt) revert EarningsDistributorNotExpired(epoch, token, expiresAt);
-        Funds memory funds = _openedFunds(epoch, token);
+        (Funds memory funds, bool opening) = _loadFunds(epoch, token);
         if (funds.swept) revert EarningsDistributorSwept(epoch, token);
         amount = funds.remaining;
         _funds[epoch][token] = Funds({remaining: 0, opened: true, swept: true});
         emit UnclaimedSwept(epoch, token, amount);
         if (amount != 0) _treasury.creditCommons(token, amount);
+        if (opening) _release(epoch, token, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -395,19 +404,22 @@ contract EarningsDistributor is IEarningsDistributor, AccessControl, AgentSigned
         if (block.timestamp >= expiresAt) revert EarningsDistributorExpired(epoch, token, expiresAt);
     }
 
-    /// @dev The epoch's funds, opening it first if nobody has: the bucket moves to the Treasury and becomes the
-    /// remaining counter. The counter is written before the router is called, so nothing can re-enter an unopened
-    /// epoch.
-    function _openedFunds(uint256 epoch, address token) internal returns (Funds memory funds) {
+    /// @dev The epoch's funds. On its first use the epoch opens: its bucket becomes the remaining counter (returned
+    /// as opened, `opening` true) and the caller, after writing all its effects, moves the bucket with {_release}, so
+    /// a token that re-enters during that transfer finds the epoch open and its counter current.
+    function _loadFunds(uint256 epoch, address token) internal view returns (Funds memory funds, bool opening) {
         funds = _funds[epoch][token];
-        if (funds.opened) return funds;
-        uint256 bucket = _router.bucketOf(epoch, token);
-        funds = Funds({remaining: uint128(bucket), opened: true, swept: false});
-        _funds[epoch][token] = funds;
+        if (funds.opened) return (funds, false);
+        funds = Funds({remaining: uint128(_router.bucketOf(epoch, token)), opened: true, swept: false});
+        opening = true;
+    }
+
+    /// @dev Moves an opening epoch's bucket to the Treasury. The caller already wrote the epoch's counter.
+    function _release(uint256 epoch, address token, uint256 bucket) internal {
         emit EpochOpened(epoch, token, bucket);
         uint256 released = _router.releaseBucket(epoch, token);
-        // The bucket cannot change between the two calls: the epoch is closed and only this contract releases it.
-        assert(released == bucket);
+        // The bucket cannot change in between: the epoch is closed and only this contract releases it.
+        if (released != bucket) revert EarningsDistributorReleaseMismatch(epoch, token, bucket, released);
     }
 
     /// @dev Sets the agent's bit; false when it was already set.

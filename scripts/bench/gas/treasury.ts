@@ -1,6 +1,6 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
-import { EarningsTree, type EarningsLeaf } from "../../../keepers/earnings/tree";
+import { type EarningsLeaf, EarningsTree } from "../../../keepers/earnings/tree";
 import { CHALLENGE_WINDOW, deployTreasury, EPOCH_LENGTH, ETH } from "../../../test/fixtures/treasury";
 import type { GasMeasurement } from "./types";
 
@@ -36,7 +36,9 @@ export async function treasuryGas(): Promise<GasMeasurement[]> {
   await router.connect(user2).pay(agentId, ETH, 10n ** 17n, hre.ethers.id("warm"), { value: 10n ** 17n });
   out.push({
     name: "RevenueRouter.pay(ETH)",
-    gas: await gasOf(router.connect(user).pay(agentId, ETH, 10n ** 18n, hre.ethers.id("invoice-1"), { value: 10n ** 18n })),
+    gas: await gasOf(
+      router.connect(user).pay(agentId, ETH, 10n ** 18n, hre.ethers.id("invoice-1"), { value: 10n ** 18n }),
+    ),
     target: 45_000,
     reference: "five-way internal credit 70,785",
     conditions: "EOA payer, default 9,000/1,000 split, no payee named, operator credit and epoch bucket non-zero",
