@@ -60,9 +60,9 @@ export function claimArgs(tree: EarningsTree, agentId: bigint): { amount: bigint
 }
 
 /** Signs a treasury-part action with an ethers signer through the SDK. */
-export async function sign(
+export async function sign<P extends "SetRevenueShare" | "SetEarningsSplit" | "SetServiceLimit">(
   signer: Signer,
-  primaryType: "SetRevenueShare" | "SetEarningsSplit" | "SetServiceLimit",
+  primaryType: P,
   deployment: Deployment,
   message: Record<string, unknown>,
 ) {
