@@ -141,14 +141,24 @@ export async function recomputeEpoch(
   return { epoch, blocks, payments: logs.length, trees };
 }
 
-export type PostedRoot = { root: Hex; total: bigint; uri: string; claimableAt: bigint; blockNumber: bigint };
+export type PostedRoot = {
+  token: Address;
+  root: Hex;
+  total: bigint;
+  uri: string;
+  claimableAt: bigint;
+  blockNumber: bigint;
+};
 
-/** Every RootPosted of (epoch, token) from `fromBlock` on, oldest first (a cancelled root is followed by another). */
+/**
+ * Every RootPosted of `epoch` (in `token`, or in any token) from `fromBlock` on, oldest first: a root the guardian
+ * cancelled is followed by the next one posted.
+ */
 export async function postedRoots(
   client: Client,
   distributor: Address,
   epoch: bigint,
-  token: Address,
+  token: Address | undefined,
   fromBlock: bigint,
   chunkBlocks = 2_000n,
 ): Promise<PostedRoot[]> {
@@ -157,7 +167,11 @@ export async function postedRoots(
     client,
     {
       address: distributor,
-      topics: [ROOT_POSTED, pad(toHex(epoch), { size: 32 }), pad(token.toLowerCase() as Hex, { size: 32 })],
+      topics: [
+        ROOT_POSTED,
+        pad(toHex(epoch), { size: 32 }),
+        token ? pad(token.toLowerCase() as Hex, { size: 32 }) : null,
+      ],
     },
     fromBlock,
     head,
@@ -171,6 +185,7 @@ export async function postedRoots(
       topics: log.topics as [Hex, ...Hex[]],
     });
     return {
+      token: getAddress(args.token),
       root: args.root,
       total: args.total,
       uri: args.uri,
