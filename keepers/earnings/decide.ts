@@ -74,7 +74,10 @@ export function postIntent(
   };
 }
 
-/** One claim batch of leaves [first, first + count) in agent-id order. */
+/**
+ * One claim batch of leaves [first, first + count) in agent-id order. Its gas limit is the batch's bound (see
+ * {@link claimGasBound}), so the Submitter need not estimate it (which would run the whole batch once more).
+ */
 export function claimIntent(
   distributor: Address,
   epoch: bigint,
@@ -82,11 +85,15 @@ export function claimIntent(
   batch: { index: number; first: number; count: number },
 ): TxIntent {
   const claims = [];
+  let gas = CLAIM_BATCH_FIXED_GAS;
   for (let i = batch.first; i < batch.first + batch.count; i++) {
     const leaf = tree.leaves[i]!;
-    claims.push({ agentId: leaf.agentId, amount: leaf.amount, proof: tree.proofAt(i) });
+    const proof = tree.proofAt(i);
+    gas += claimGasBound(proof.length);
+    claims.push({ agentId: leaf.agentId, amount: leaf.amount, proof });
   }
   return {
+    gas: BigInt(gas),
     key: `earnings:claim:${distributor.toLowerCase()}:${epoch}:${tree.token.toLowerCase()}:${tree.root}:${batch.index}`,
     to: distributor,
     data: encodeFunctionData({ abi: distributorAbi, functionName: "claimMany", args: [epoch, tree.token, claims] }),
@@ -104,6 +111,10 @@ export function sweepIntent(distributor: Address, epoch: bigint, token: Address)
   };
 }
 
+/** Gas of a claim batch beyond its leaves: the transaction, the epoch's opening on its first claim (the bucket's
+ * transfer to the Treasury) and a fresh bitmap word or two. */
+export const CLAIM_BATCH_FIXED_GAS = 200_000;
+
 /**
  * Gas a claim of one leaf may take in a batch, from its proof length: calldata at 16 gas a byte (the siblings and
  * four words of the leaf) plus 40,000 of execution. Measured at 45,455 a leaf for 17-sibling proofs and first-time
@@ -120,8 +131,7 @@ export function claimGasBound(proofLength: number): number {
 export function planClaimBatches(
   proofLengths: readonly number[],
   batchGas: number,
-  // The transaction, the epoch's opening on its first claim (the bucket's transfer) and a fresh bitmap word or two.
-  fixedGas = 200_000,
+  fixedGas = CLAIM_BATCH_FIXED_GAS,
 ): { index: number; first: number; count: number }[] {
   const batches: { index: number; first: number; count: number }[] = [];
   let first = 0;

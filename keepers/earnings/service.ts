@@ -138,7 +138,19 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
       return;
     }
     if (this.submitter) await this.submitter.recover();
+    const scanStarted = Date.now();
     const scan = await this.scanner.scan({ maxChunks: c.SCAN_MAX_CHUNKS, signal });
+    if (scan.logs > 0) {
+      this.logger.info(
+        {
+          logs: scan.logs,
+          chunks: scan.chunks,
+          toBlock: (scan.nextBlock - 1n).toString(),
+          seconds: (Date.now() - scanStarted) / 1000,
+        },
+        "Paid events read",
+      );
+    }
     await this.closeEpochs(scan);
     if (this.submitter) await this.advanceEpochs(this.submitter, signal);
     this.m.backlog.set(await this.db.claimBacklog());
