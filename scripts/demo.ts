@@ -6,9 +6,18 @@
  */
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
-import { AgentRegistry__factory } from "../typechain-types";
+import {
+  AgentRegistry__factory,
+  EarningsDistributor__factory,
+  RevenueRouter__factory,
+  Treasury__factory,
+} from "../typechain-types";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { revenueAndEarnings } from "./demo/treasury";
+
+// Hardhat accounts the treasury steps use (after the identity steps' first seven).
+const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
 
 async function main() {
   const started = Date.now();
@@ -18,14 +27,28 @@ async function main() {
   const now = async () => (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
 
   console.log(`Covenant demo on an in-process Hardhat chain (id ${chainId})`);
+  const signers = await hre.ethers.getSigners();
+  const t = Object.fromEntries(Object.entries(TREASURY_ACCOUNTS).map(([k, i]) => [k, signers[i]!])) as Record<
+    keyof typeof TREASURY_ACCOUNTS,
+    (typeof signers)[number]
+  >;
   const deployed = await hre.ignition.deploy(CovenantModule, {
-    parameters: { Identity: { council: council.address, relayer: relayer.address, recoveryDelay: 86_400 } },
+    parameters: {
+      Identity: { council: council.address, relayer: relayer.address, recoveryDelay: 86_400 },
+      Treasury: {
+        poster: t.poster.address,
+        guardian: t.guardian.address,
+        epochLength: 3_600,
+        challengeWindow: 300,
+        claimPeriod: 30 * 86_400,
+      },
+    },
   });
   const registry = AgentRegistry__factory.connect(await deployed.registry.getAddress(), deployer);
   console.log(`deployed AgentRegistry at ${await registry.getAddress()} through deploy/modules/Covenant.ts`);
 
   const report = new Report();
-  await birthAgents(
+  const born = await birthAgents(
     report,
     registry,
     Number(chainId),
@@ -36,6 +59,18 @@ async function main() {
     ],
     now,
   );
+  await revenueAndEarnings(report, {
+    registry,
+    router: RevenueRouter__factory.connect(await deployed.revenueRouter.getAddress(), deployer),
+    distributor: EarningsDistributor__factory.connect(await deployed.earningsDistributor.getAddress(), deployer),
+    treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
+    agents: born,
+    third: { name: "Cyd", operator: t.operatorC, key: t.keyC },
+    users: [t.userA, t.userB],
+    poster: t.poster,
+    posterIndex: TREASURY_ACCOUNTS.poster,
+    relayer,
+  });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

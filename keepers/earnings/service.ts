@@ -130,10 +130,18 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     this.http.route("GET", "/earnings/:epoch", (req) => this.epochRoute(req.params));
   }
 
+  /**
+   * Takes or extends the leader lease. Only the leader scans, closes, posts and claims; the lease outlives a few
+   * ticks, and is extended between the steps of a long tick, so that it never lapses while this instance works.
+   */
+  private async lead(): Promise<boolean> {
+    const leaseMs = Math.max(3 * this.config.POLL_INTERVAL_MS, 600_000);
+    return (await this.leases.acquireLease(`${this.name}:leader`, this.instance, leaseMs)) !== undefined;
+  }
+
   protected async tick(signal: AbortSignal): Promise<void> {
     const c = this.config;
-    const leaseMs = Math.max(3 * c.POLL_INTERVAL_MS, 60_000);
-    if (!(await this.leases.acquireLease(`${this.name}:leader`, this.instance, leaseMs))) {
+    if (!(await this.lead())) {
       this.logger.debug("another instance leads; serving proofs only");
       return;
     }
@@ -151,7 +159,9 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
         "Paid events read",
       );
     }
+    if (!(await this.lead())) return;
     await this.closeEpochs(scan);
+    if (!(await this.lead())) return;
     if (this.submitter) await this.advanceEpochs(this.submitter, signal);
     this.m.backlog.set(await this.db.claimBacklog());
   }
@@ -255,7 +265,7 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     if (rows.length === 0) return;
     const now = (await this.client.getBlock({ blockTag: "latest" })).timestamp;
     for (const row of rows) {
-      if (signal.aborted) return;
+      if (signal.aborted || !(await this.lead())) return;
       const log = this.logger.child({ epoch: row.epoch.toString(), asset: row.token });
       const onChain = await chainEpoch(this.client, this.distributor, row.epoch, row.token);
       const action = decideEpoch(row, onChain, now, this.distributor, this.config.CLAIMS_ENABLED);
