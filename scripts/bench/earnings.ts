@@ -148,7 +148,8 @@ async function main() {
       DATA_DIR: dataDir,
       CLAIM_IN_FLIGHT: "8",
       TX_WAIT_MS: "600000",
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      // Always the embedded database in a fresh folder: its state belongs to this throw-away chain.
+      DATABASE_URL: "",
     };
 
     // The keeper's first run: creates its database, finds nothing to do, stops.
@@ -256,7 +257,7 @@ async function main() {
       keeper: {
         firstStartSeconds,
         firstRunPeakRssBytes: firstRunPeak,
-        database: process.env.DATABASE_URL ? "postgresql" : "pglite",
+        database: "pglite",
         startupSeconds,
         epochSeconds,
         eventsReadSeconds: Number(read.seconds),

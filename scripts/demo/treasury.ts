@@ -158,6 +158,8 @@ export async function revenueAndEarnings(report: Report, p: TreasuryDemoParties)
       ...keeperEnv(chain as never, dataDir),
       KEEPER_PRIVATE_KEY: devKey(p.posterIndex),
       LOG_LEVEL: "warn",
+      // The embedded database in a fresh folder: its state belongs to this throw-away chain.
+      DATABASE_URL: "",
     },
     "earnings",
   );
