@@ -5,6 +5,7 @@ import type { Address, Hex } from "viem";
 import { main } from "../../../cli/index";
 import { distributorAbi } from "../../../keepers/earnings/abi";
 import { EarningsTree } from "../../../keepers/earnings/tree";
+import { ident, keeperSchema, openStore, sharedSchema } from "../../../keepers/shared";
 import { deployEarningsChain, type EarningsChain, NODE_KEYS } from "../../fixtures/earningsChain";
 import { useHardhatNode } from "../../helpers/hardhatNode";
 import { makeTempDir, uniqueName } from "../../helpers/tmp";
@@ -45,6 +46,7 @@ describe("covenant earnings (CLI)", function () {
   let keeperUrl: string;
   let keeper: SteppedKeeper;
   let dataDir: string;
+  const name = uniqueName("earnings").toLowerCase();
 
   before(async () => {
     chain = await deployEarningsChain(node().url, { agents: 16, epochLength: 3_600, challengeWindow: 600 });
@@ -73,11 +75,17 @@ describe("covenant earnings (CLI)", function () {
     );
     await chain.startEpoch(1n);
     dataDir = makeTempDir("covenant-earnings-cli-");
-    keeper = await new SteppedKeeper(keeperEnv(chain, dataDir), uniqueName("earnings").toLowerCase()).begin();
+    keeper = await new SteppedKeeper(keeperEnv(chain, dataDir), name).begin();
     keeperUrl = keeper.url;
   });
   after(async () => {
     await keeper?.stop();
+    if (process.env.DATABASE_URL) {
+      const store = await openStore({ databaseUrl: process.env.DATABASE_URL });
+      await store.exec(`DROP SCHEMA IF EXISTS ${ident(keeperSchema(name))} CASCADE`);
+      await store.exec(`DROP SCHEMA IF EXISTS ${ident(sharedSchema(name))} CASCADE`);
+      await store.close();
+    }
   });
 
   it("verify recomputes an honest root from the chain alone and agrees", async () => {
