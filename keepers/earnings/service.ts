@@ -237,6 +237,7 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
       uri: published.uri,
       treeFile: published.file,
     });
+    if (this.trees.size >= 2) this.trees.delete(this.trees.keys().next().value!);
     this.trees.set(tree.root, tree);
     const seconds = (Date.now() - started) / 1000;
     this.m.epochsClosed.inc({ token });
@@ -415,12 +416,13 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     const cached = this.trees.get(row.root);
     if (cached) return cached;
     let tree: EarningsTree;
-    if (row.treeFile && existsSync(row.treeFile)) tree = await loadTreeFile(row.treeFile, row.root);
+    if (row.treeFile && existsSync(row.treeFile)) tree = await loadTreeFile(row.treeFile, row.root, { own: true });
     else {
       tree = EarningsTree.build(await this.db.leaves(row.epoch, row.token));
       if (tree.root !== row.root) throw new Error(`epoch ${row.epoch}: the database no longer gives root ${row.root}`);
     }
-    if (this.trees.size >= 8) this.trees.delete(this.trees.keys().next().value!);
+    // A 100,000-leaf tree takes tens of MiB: keep the two most recent.
+    if (this.trees.size >= 2) this.trees.delete(this.trees.keys().next().value!);
     this.trees.set(row.root, tree);
     return tree;
   }

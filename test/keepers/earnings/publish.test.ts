@@ -82,3 +82,14 @@ describe("earnings tree publication", () => {
     }
   });
 });
+
+describe("earnings tree files the keeper wrote", () => {
+  it("load without rehashing once their content address matches, giving the same proofs", async () => {
+    const dir = makeTempDir("covenant-trees-");
+    const { file } = await publishTree(tree, dir);
+    const own = await loadTreeFile(file, tree.root, { own: true });
+    expect(own.root).to.equal(tree.root);
+    for (let i = 0; i < tree.length; i += 7) expect(own.proofAt(i)).to.deep.equal(tree.proofAt(i));
+    expect(own.leafOf(3n)).to.deep.equal(tree.leafOf(3n));
+  });
+});
