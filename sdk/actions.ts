@@ -58,7 +58,8 @@ export class ActionError extends Error {
 }
 
 function typesOf(primaryType: PrimaryType): Record<string, readonly { name: string; type: string }[]> {
-  const fields = typesByContract[actionContract[primaryType]][primaryType];
+  const contract = actionContract[primaryType] as ActionContract | undefined;
+  const fields = contract === undefined ? undefined : typesByContract[contract][primaryType];
   if (!fields) throw new ActionError(`unknown action ${primaryType}`);
   return { [primaryType]: fields };
 }

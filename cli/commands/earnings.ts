@@ -212,7 +212,7 @@ export function registerEarningsCommands(program: Command, withContext: WithCont
           if (rows.length === 0) console.log("  no payments and no roots");
         }
         if (mismatches > 0)
-          throw new CliError(`verify failed: ${mismatches} root(s) do not match the chain's payments`);
+          throw new CliError(`verify failed: ${mismatches} root(s) do not match the chain's payments`, 1);
       }),
     );
 
