@@ -12,7 +12,14 @@ import {
   signAction,
   verifySignedAction,
 } from "../sdk";
-import { AgentGoals__factory, AgentRegistry__factory, CouncilFlags__factory } from "../typechain-types";
+import {
+  AgentGoals__factory,
+  AgentRegistry__factory,
+  CouncilFlags__factory,
+  EarningsDistributor__factory,
+  RevenueRouter__factory,
+  Treasury__factory,
+} from "../typechain-types";
 import { type CliContext, CliError, loadWallet, printJson, uintArg } from "./context";
 
 /** Options of every command that signs an agent action. */
@@ -28,6 +35,9 @@ const interfaces: Interface[] = [
   AgentRegistry__factory.createInterface(),
   AgentGoals__factory.createInterface(),
   CouncilFlags__factory.createInterface(),
+  EarningsDistributor__factory.createInterface(),
+  RevenueRouter__factory.createInterface(),
+  Treasury__factory.createInterface(),
 ];
 
 /** Turns a revert into "ErrorName(arg, …)" using the suite's ABIs, or the best message available. */

@@ -10,6 +10,7 @@ import hre from "hardhat";
 import { governanceChecks } from "../deploy/checks/governance";
 import { identityChecks } from "../deploy/checks/identity";
 import { safeChecks } from "../deploy/checks/safes";
+import { treasuryChecks } from "../deploy/checks/treasury";
 import type { DeploymentCheck, Finding } from "../deploy/checks/types";
 import { loadParameters } from "../deploy/parameters";
 import { deploymentPath, readDeployment } from "../deploy/records";
@@ -18,6 +19,7 @@ const checks: Record<string, DeploymentCheck> = {
   safes: safeChecks,
   identity: identityChecks,
   governance: governanceChecks,
+  treasury: treasuryChecks,
 };
 
 async function main() {

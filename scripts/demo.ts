@@ -12,39 +12,62 @@ import {
   CommonsPolicy__factory,
   CovenantGovernor__factory,
   CovenantVotes__factory,
+  EarningsDistributor__factory,
   EvolutionRegistry__factory,
+  RevenueRouter__factory,
+  Treasury__factory,
 } from "../typechain-types";
 import { governanceDemo } from "./demo/governance";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { revenueAndEarnings } from "./demo/treasury";
+
+// Hardhat accounts the treasury steps use (after the identity steps' first seven).
+const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
+// And the governance steps: three humans, the guardian Safe's owners, the attestor and simulator keeper keys.
+const GOVERNANCE_ACCOUNTS = {
+  humans: [13, 16, 17],
+  guardianOwners: [10, 18, 19],
+  attestor: 14,
+  simulator: 15,
+} as const;
 
 async function main() {
   const started = Date.now();
-  const signers = await hre.ethers.getSigners();
-  const [deployer, council, relayer, operatorA, operatorB, keyA, keyB] = signers;
+  const [deployer, council, relayer, operatorA, operatorB, keyA, keyB] = await hre.ethers.getSigners();
   if (!deployer || !council || !relayer || !operatorA || !operatorB || !keyA || !keyB) throw new Error("accounts");
   const { chainId } = await hre.ethers.provider.getNetwork();
   const now = async () => (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
 
   console.log(`Covenant demo on an in-process Hardhat chain (id ${chainId})`);
-  // Governance parties: three humans, a 2-of-3 guardian Safe, the attestor and simulator keeper keys.
-  const humans = [signers[11]!, signers[12]!, signers[13]!];
-  const guardianOwners = [signers[10]!, signers[18]!, signers[19]!];
+  const signers = await hre.ethers.getSigners();
+  const t = Object.fromEntries(Object.entries(TREASURY_ACCOUNTS).map(([k, i]) => [k, signers[i]!])) as Record<
+    keyof typeof TREASURY_ACCOUNTS,
+    (typeof signers)[number]
+  >;
+  const humans = GOVERNANCE_ACCOUNTS.humans.map((i) => signers[i]!);
+  const guardianOwners = GOVERNANCE_ACCOUNTS.guardianOwners.map((i) => signers[i]!);
   const guardianSafe = await deploySafe(
     deployer,
     guardianOwners.map((o) => o.address),
     2,
   );
-  const simulatorIndex = 15;
   const secondsPerAgePoint = 3_600;
   const deployed = await hre.ignition.deploy(CovenantModule, {
     config: { blockPollingInterval: 5 },
     parameters: {
       Identity: { council: council.address, relayer: relayer.address, recoveryDelay: 86_400 },
+      Treasury: {
+        poster: t.poster.address,
+        guardian: t.guardian.address,
+        epochLength: 3_600,
+        challengeWindow: 300,
+        claimPeriod: 30 * 86_400,
+      },
       Governance: {
         guardian: await guardianSafe.getAddress(),
-        attestor: signers[14]!.address,
-        simulator: signers[simulatorIndex]!.address,
+        attestor: signers[GOVERNANCE_ACCOUNTS.attestor]!.address,
+        simulator: signers[GOVERNANCE_ACCOUNTS.simulator]!.address,
         humans: humans.map((h) => h.address),
         humanWeights: humans.map(() => 100),
         secondsPerAgePoint,
@@ -63,7 +86,7 @@ async function main() {
   );
 
   const report = new Report();
-  const agents = await birthAgents(
+  const born = await birthAgents(
     report,
     registry,
     Number(chainId),
@@ -74,6 +97,18 @@ async function main() {
     ],
     now,
   );
+  await revenueAndEarnings(report, {
+    registry,
+    router: RevenueRouter__factory.connect(await deployed.revenueRouter.getAddress(), deployer),
+    distributor: EarningsDistributor__factory.connect(await deployed.earningsDistributor.getAddress(), deployer),
+    treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
+    agents: born,
+    third: { name: "Cyd", operator: t.operatorC, key: t.keyC },
+    users: [t.userA, t.userB],
+    poster: t.poster,
+    posterIndex: TREASURY_ACCOUNTS.poster,
+    relayer,
+  });
   await governanceDemo(report, {
     chainId: Number(chainId),
     governor: CovenantGovernor__factory.connect(await deployed.governor.getAddress(), deployer),
@@ -85,8 +120,8 @@ async function main() {
     humans,
     guardianSafe,
     guardianOwners,
-    simulatorIndex,
-    agents,
+    simulatorIndex: GOVERNANCE_ACCOUNTS.simulator,
+    agents: born,
     secondsPerAgePoint,
   });
   report.summary();

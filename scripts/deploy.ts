@@ -121,6 +121,9 @@ async function main() {
     evolutionRegistry: "EvolutionRegistry",
     commonsPolicy: "CommonsPolicy",
     commonsPolicyImplementation: "CommonsPolicyImplementation",
+    revenueRouter: "RevenueRouter",
+    earningsDistributor: "EarningsDistributor",
+    treasury: "Treasury",
   };
   const record: DeploymentRecord = {
     chainId,

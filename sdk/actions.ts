@@ -11,9 +11,11 @@ import {
   goalTypes,
   type RegistryPrimaryType,
   registryTypes,
+  type TreasuryPrimaryType,
+  treasuryTypes,
 } from "./typedData";
 
-export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType;
+export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType;
 
 /** Where an action is verified: the contract's address on a chain. */
 export interface Deployment {
@@ -21,7 +23,19 @@ export interface Deployment {
   registry: Address;
   goals?: Address;
   flags?: Address;
+  router?: Address;
+  distributor?: Address;
+  treasury?: Address;
 }
+
+const typesByContract: Record<ActionContract, Record<string, readonly { name: string; type: string }[]>> = {
+  registry: registryTypes,
+  goals: goalTypes,
+  flags: flagTypes,
+  router: treasuryTypes,
+  distributor: treasuryTypes,
+  treasury: treasuryTypes,
+};
 
 /** A fully specified typed-data action, ready to show, sign, hash or relay. */
 export interface TypedAction<P extends PrimaryType = PrimaryType> {
@@ -44,10 +58,8 @@ export class ActionError extends Error {
 }
 
 function typesOf(primaryType: PrimaryType): Record<string, readonly { name: string; type: string }[]> {
-  const contract = actionContract[primaryType];
-  const all: Record<string, readonly { name: string; type: string }[]> =
-    contract === "registry" ? registryTypes : contract === "goals" ? goalTypes : flagTypes;
-  const fields = all[primaryType];
+  const contract = actionContract[primaryType] as ActionContract | undefined;
+  const fields = contract === undefined ? undefined : typesByContract[contract][primaryType];
   if (!fields) throw new ActionError(`unknown action ${primaryType}`);
   return { [primaryType]: fields };
 }
@@ -55,8 +67,7 @@ function typesOf(primaryType: PrimaryType): Record<string, readonly { name: stri
 /** The EIP-712 domain of the contract that verifies `primaryType` in `deployment`. */
 export function domainFor(primaryType: PrimaryType, deployment: Deployment): TypedAction["domain"] {
   const contract: ActionContract = actionContract[primaryType];
-  const verifyingContract =
-    contract === "registry" ? deployment.registry : contract === "goals" ? deployment.goals : deployment.flags;
+  const verifyingContract = deployment[contract];
   if (!verifyingContract) throw new ActionError(`the deployment has no ${contract} address for ${primaryType}`);
   return { ...domainNames[contract], chainId: deployment.chainId, verifyingContract };
 }

@@ -93,14 +93,45 @@ export const flagTypes = {
   ],
 } as const;
 
+/** The treasury part: the user/agent ratio (operator and agent sign the same message), inner splits, service limits. */
+export const treasuryTypes = {
+  SetRevenueShare: [
+    { name: "agentId", type: "uint256" },
+    { name: "userBps", type: "uint16" },
+    { name: "agentBps", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  SetEarningsSplit: [
+    { name: "agentId", type: "uint256" },
+    { name: "personalBps", type: "uint16" },
+    { name: "infrastructureBps", type: "uint16" },
+    { name: "commonsBps", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  SetServiceLimit: [
+    { name: "agentId", type: "uint256" },
+    { name: "service", type: "bytes32" },
+    { name: "token", type: "address" },
+    { name: "limit", type: "uint96" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
 export type RegistryPrimaryType = keyof typeof registryTypes;
 export type GoalPrimaryType = keyof typeof goalTypes;
 export type FlagPrimaryType = keyof typeof flagTypes;
+export type TreasuryPrimaryType = keyof typeof treasuryTypes;
 
 /** Which contract verifies each action; its EIP-712 domain is that contract's. */
-export type ActionContract = "registry" | "goals" | "flags";
+export type ActionContract = "registry" | "goals" | "flags" | "router" | "distributor" | "treasury";
 
-export const actionContract: Record<RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType, ActionContract> = {
+export const actionContract: Record<
+  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType,
+  ActionContract
+> = {
   AgentWalletSet: "registry",
   AcceptCharter: "registry",
   SetCoreValues: "registry",
@@ -114,6 +145,9 @@ export const actionContract: Record<RegistryPrimaryType | GoalPrimaryType | Flag
   AddGoal: "goals",
   UpdateGoal: "goals",
   AnswerFlag: "flags",
+  SetRevenueShare: "router",
+  SetEarningsSplit: "distributor",
+  SetServiceLimit: "treasury",
 };
 
 /** Domain names and versions, as the contracts' constructors set them (ERC-5267 `eip712Domain()` returns them). */
@@ -121,6 +155,9 @@ export const domainNames: Record<ActionContract, { name: string; version: string
   registry: { name: "ERC8004IdentityRegistry", version: "1" },
   goals: { name: "Covenant AgentGoals", version: "1" },
   flags: { name: "Covenant CouncilFlags", version: "1" },
+  router: { name: "Covenant RevenueRouter", version: "1" },
+  distributor: { name: "Covenant EarningsDistributor", version: "1" },
+  treasury: { name: "Covenant Treasury", version: "1" },
 };
 
 /** Goal status values as the contract's enum. */

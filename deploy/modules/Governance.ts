@@ -2,6 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { id } from "ethers";
 import IdentityModule from "./Identity";
+import TreasuryModule from "./Treasury";
 
 export const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
 export const PROPOSER_ROLE = id("PROPOSER_ROLE");
@@ -50,8 +51,8 @@ export function handOverOwnership(
 
 /**
  * The governance part: CovenantTimelock, CovenantVotes, CovenantGovernor, EvolutionRegistry and the first governed
- * component, CommonsPolicy (UUPS proxy). At the end the timelock is the only admin of every contract and the deployer
- * holds no role anywhere.
+ * component, CommonsPolicy (UUPS proxy). At the end the timelock is the only admin of every contract (the identity and
+ * treasury parts' included) and the deployer holds no role anywhere.
  *
  * Parameters (module "Governance"):
  * - guardian: the guardian Safe (proposal guardian, and CANCELLER_ROLE on the timelock).
@@ -67,6 +68,7 @@ export function handOverOwnership(
  */
 export default buildModule("Governance", (m) => {
   const identity = m.useModule(IdentityModule);
+  const treasury = m.useModule(TreasuryModule);
   const deployer = m.getAccount(0);
 
   const guardian = m.getParameter<string>("guardian");
@@ -135,7 +137,9 @@ export default buildModule("Governance", (m) => {
   // (CovenantVotes, EvolutionRegistry and CommonsPolicy are deployed with the timelock as admin already.)
   const handovers = [
     handOverAdmin(m, "AgentRegistry", identity.registry, timelock, [IdentityModule]),
-    // handOverAdmin(m, "Treasury", treasury.treasury, timelock, [TreasuryModule]),   ← when the treasury lands
+    handOverAdmin(m, "RevenueRouter", treasury.revenueRouter, timelock, [TreasuryModule]),
+    handOverAdmin(m, "EarningsDistributor", treasury.earningsDistributor, timelock, [TreasuryModule]),
+    handOverAdmin(m, "Treasury", treasury.treasury, timelock, [TreasuryModule]),
   ];
 
   m.call(timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], {
@@ -145,6 +149,7 @@ export default buildModule("Governance", (m) => {
 
   return {
     ...identity,
+    ...treasury,
     timelock,
     votes,
     governor,

@@ -12,6 +12,9 @@ export const CONTRACT_NAMES = [
   "EvolutionRegistry",
   "CommonsPolicy",
   "AgentRegistry",
+  "RevenueRouter",
+  "EarningsDistributor",
+  "Treasury",
 ] as const;
 
 /** A contract's ABI by name (cached). */

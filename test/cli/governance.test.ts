@@ -6,7 +6,7 @@ import hre from "hardhat";
 import { callArg, supportArg } from "../../cli/commands/governance";
 import { CliError } from "../../cli/context";
 import { main } from "../../cli/index";
-import { deployWithAgents } from "../fixtures/governance";
+import { commonsSpend, deployWithAgents } from "../fixtures/governance";
 import { makeTempDir } from "../helpers/tmp";
 import { devKey, serveHardhat } from "../keepers/governance/harness";
 
@@ -70,15 +70,12 @@ describe("covenant CLI: governance and evolution commands", function () {
     expect(r.out).to.include("Human house, weight 100");
 
     as(11);
-    const release = f.vault.interface.encodeFunctionData("release", [f.payee.address, hre.ethers.parseEther("1")]);
-    r = await cli(
-      "gov",
-      "propose",
-      "--call",
-      `${await f.vault.getAddress()}:0:${release}`,
-      "--description",
-      "CLI: release 1 ETH",
+    const { target: commons, data: release } = await commonsSpend(
+      f.treasury,
+      f.payee.address,
+      hre.ethers.parseEther("1"),
     );
+    r = await cli("gov", "propose", "--call", `${commons}:0:${release}`, "--description", "CLI: release 1 ETH");
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.include("proposal id: 1");
 

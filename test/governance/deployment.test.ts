@@ -11,7 +11,10 @@ describe("Governance deployment (deploy/modules/Governance.ts)", () => {
     const f = await loadFixture(deployWithAgents);
     const timelock = await f.timelock.getAddress();
     const deployer = f.deployer.address;
-    for (const c of [f.registry, f.votes, f.evolution]) {
+    const { RevenueRouter__factory, EarningsDistributor__factory } = await import("../../typechain-types");
+    const router = RevenueRouter__factory.connect(f.router, f.deployer);
+    const distributor = EarningsDistributor__factory.connect(f.distributor, f.deployer);
+    for (const c of [f.registry, f.votes, f.evolution, f.treasury, router, distributor]) {
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, timelock)).to.equal(true);
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, deployer)).to.equal(false);
     }
@@ -21,7 +24,8 @@ describe("Governance deployment (deploy/modules/Governance.ts)", () => {
       expect(await f.timelock.hasRole(id, deployer)).to.equal(false, r);
     }
     expect(await f.policy.owner()).to.equal(timelock);
-    expect(await f.vault.owner()).to.equal(timelock);
+    expect(await distributor.hasRole(role("EARNINGS_POSTER_ROLE"), deployer)).to.equal(false);
+    expect(await distributor.hasRole(role("GUARDIAN_ROLE"), f.guardianAddress)).to.equal(true);
   });
 
   it("wires the timelock: the governor proposes, executes and cancels; the guardian Safe cancels", async () => {

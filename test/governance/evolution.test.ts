@@ -274,11 +274,16 @@ describe("EvolutionRegistry", () => {
       const { evolutionId, actions } = await proposeV2(f);
       await attest(f, evolutionId, actions);
       const extra: ProposalActions = {
-        targets: [...actions.targets, getAddress(await f.vault.getAddress())],
+        targets: [...actions.targets, getAddress(await f.treasury.getAddress())],
         values: [...actions.values, 0n],
         calldatas: [
           ...actions.calldatas,
-          f.vault.interface.encodeFunctionData("release", [f.payee.address, 1n]) as Hex,
+          f.treasury.interface.encodeFunctionData("spendCommons", [
+            hre.ethers.ZeroAddress,
+            f.payee.address,
+            1n,
+            hre.ethers.ZeroHash,
+          ]) as Hex,
         ],
       };
       await expect(proposeActions(f, extra, "Deploy plus an unsimulated call"))

@@ -5,7 +5,10 @@ import hre from "hardhat";
 import {
   Abstain,
   Against,
+  COMMONS_FUNDS,
+  commonsSpend,
   deployWithAgents,
+  ETH,
   endVoting,
   For,
   GOV,
@@ -15,7 +18,6 @@ import {
   proposeAndGetId,
   reachEta,
   startVoting,
-  VAULT_FUNDS,
 } from "../fixtures/governance";
 
 const ONE_ETH = hre.ethers.parseEther("1");
@@ -32,10 +34,9 @@ function bitmap(...states: bigint[]): string {
 
 type F = GovernanceFixture & { agentA: bigint; agentB: bigint };
 
-/** The commons proposal: release `amount` from the stand-in vault to the payee. */
+/** The commons proposal: the Treasury spends `amount` of the commons pool to the payee. */
 async function proposeRelease(f: F, description = "Release 1 ETH to the payee", amount = ONE_ETH) {
-  const target = await f.vault.getAddress();
-  const data = f.vault.interface.encodeFunctionData("release", [f.payee.address, amount]);
+  const { target, data } = await commonsSpend(f.treasury, f.payee.address, amount);
   const { id } = await proposeAndGetId(f.governor, f.human1, [target], [0n], [data], description);
   return { id, targets: [target], values: [0n], calldatas: [data], descriptionHash: hre.ethers.id(description) };
 }
@@ -107,9 +108,12 @@ describe("CovenantGovernor", () => {
 
       await reachEta(f.governor, id);
       const executed = f.governor.connect(f.stranger)["execute(uint256)"](id);
-      await expect(executed).to.changeEtherBalances([f.vault, f.payee], [-ONE_ETH, ONE_ETH]);
+      await expect(executed).to.changeEtherBalances([f.treasury, f.payee], [-ONE_ETH, ONE_ETH]);
       await expect(executed).to.emit(f.governor, "ProposalExecuted").withArgs(id);
-      await expect(executed).to.emit(f.vault, "Released").withArgs(hre.ethers.ZeroAddress, f.payee.address, ONE_ETH);
+      await expect(executed)
+        .to.emit(f.treasury, "CommonsSpent")
+        .withArgs(ETH, f.payee.address, ONE_ETH, hre.ethers.id("onboarding"));
+      expect(await f.treasury.commonsOf(ETH)).to.equal(COMMONS_FUNDS - ONE_ETH);
       expect(await f.governor.state(id)).to.equal(ProposalState.Executed);
     });
 
@@ -142,7 +146,7 @@ describe("CovenantGovernor", () => {
       await expect(f.governor["execute(uint256)"](second.id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(second.id, ProposalState.Canceled, bitmap(ProposalState.Queued));
-      expect(await hre.ethers.provider.getBalance(await f.vault.getAddress())).to.equal(VAULT_FUNDS);
+      expect(await f.treasury.commonsOf(ETH)).to.equal(COMMONS_FUNDS);
     });
 
     it("can be vetoed by the guardian directly on the timelock (its canceller role)", async () => {
@@ -263,7 +267,7 @@ describe("CovenantGovernor", () => {
       await expect(f.governor["queue(uint256)"](p.id))
         .to.be.revertedWithCustomError(f.governor, "GovernorUnexpectedProposalState")
         .withArgs(p.id, ProposalState.Executed, bitmap(ProposalState.Succeeded));
-      expect(await hre.ethers.provider.getBalance(await f.vault.getAddress())).to.equal(VAULT_FUNDS - ONE_ETH);
+      expect(await f.treasury.commonsOf(ETH)).to.equal(COMMONS_FUNDS - ONE_ETH);
     });
   });
 
@@ -271,10 +275,15 @@ describe("CovenantGovernor", () => {
     it("needs nothing but plain-argument calls and the id from ProposalCreated", async () => {
       const f = await loadFixture(deployWithAgents);
       // Write tab: propose(address[] targets, uint256[] values, bytes[] calldatas, string description).
-      const calldata = f.vault.interface.encodeFunctionData("release", [f.payee.address, ONE_ETH]);
+      const calldata = f.treasury.interface.encodeFunctionData("spendCommons", [
+        ETH,
+        f.payee.address,
+        ONE_ETH,
+        hre.ethers.id("onboarding"),
+      ]);
       const tx = await f.governor
         .connect(f.human2)
-        .propose([await f.vault.getAddress()], [0], [calldata], "Fund the onboarding of three agents");
+        .propose([await f.treasury.getAddress()], [0], [calldata], "Fund the onboarding of three agents");
       // Logs tab: ProposalCreated's first field is the id.
       const receipt = await tx.wait();
       const created = receipt!.logs
@@ -618,11 +627,11 @@ describe("CovenantGovernor", () => {
       const governorAddress = await f.governor.getAddress();
       const timelockAddress = await f.timelock.getAddress();
       const set = (g: string) => f.governor.interface.encodeFunctionData("setProposalGuardian", [g]);
-      const release = f.vault.interface.encodeFunctionData("release", [f.payee.address, ONE_ETH]);
+      const { target: commons, data: release } = await commonsSpend(f.treasury, f.payee.address, ONE_ETH);
       await expect(
         f.governor
           .connect(f.human1)
-          .propose([governorAddress, await f.vault.getAddress()], [0, 0], [set(f.payee.address), release], "bundled"),
+          .propose([governorAddress, commons], [0, 0], [set(f.payee.address), release], "bundled"),
       )
         .to.be.revertedWithCustomError(f.governor, "CovenantGovernorGuardianChangeNotAlone")
         .withArgs(1);

@@ -100,7 +100,12 @@ const ERRORS: Record<ContractKind, { nonceUsed: string; expired: string; invalid
 const NONCE = (3n << 8n) | 41n;
 
 function contractOf(c: AgentSignedActionCase): ContractKind {
-  return actionContract[c.primaryType];
+  const kind = actionContract[c.primaryType];
+  // The SDK also knows the treasury part's actions; this behaviour covers the identity part's.
+  if (kind !== "registry" && kind !== "goals" && kind !== "flags") {
+    throw new Error(`${c.primaryType} is verified by the ${kind}, not by the identity part`);
+  }
+  return kind;
 }
 
 function target(env: ActionEnv, kind: ContractKind): BaseContract {

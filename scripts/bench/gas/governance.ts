@@ -1,6 +1,13 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
-import { bornAgent, deployGovernance, For, proposeAndGetId, startVoting } from "../../../test/fixtures/governance";
+import {
+  bornAgent,
+  commonsSpend,
+  deployGovernance,
+  For,
+  proposeAndGetId,
+  startVoting,
+} from "../../../test/fixtures/governance";
 import { ReferenceGovernor__factory } from "../../../typechain-types";
 import type { GasMeasurement } from "./types";
 
@@ -11,38 +18,50 @@ async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }
 }
 
 /** A 56-character description, as a short real proposal title would be. */
-const DESCRIPTION = "Release 1 ETH from the commons to fund agent onboarding";
+const DESCRIPTION = "Spend 1 ETH from the commons to fund agent onboarding...";
 
 /** Governance: the figures issue #6 sets targets for. */
 export async function governanceGas(): Promise<GasMeasurement[]> {
   const out: GasMeasurement[] = [];
   const f = await deployGovernance();
-  const { governor, vault, human1, human2, human3 } = f;
-  const vaultAddress = await vault.getAddress();
-  const release = vault.interface.encodeFunctionData("release", [f.payee.address, hre.ethers.parseEther("1")]);
+  const { governor, human1, human2, human3 } = f;
+  const spend = await commonsSpend(f.treasury, f.payee.address, hre.ethers.parseEther("1"));
+  const policy = await f.policy.getAddress();
+  const setFloor = f.policy.interface.encodeFunctionData("setCommonsFloor", [1_500]);
 
   // An earlier proposal exists, so the id counter and the governor's settings slots are not first writes.
-  await proposeAndGetId(governor, human1, [vaultAddress], [0n], [release], `${DESCRIPTION} (earlier)`);
+  await proposeAndGetId(governor, human1, [spend.target], [0n], [spend.data], `${DESCRIPTION} (earlier)`);
 
-  const proposeGas = await gasOf(governor.connect(human2).propose([vaultAddress], [0n], [release], DESCRIPTION));
+  out.push({
+    name: "CovenantGovernor.propose(1 call, 36-byte calldata)",
+    gas: await gasOf(governor.connect(human3).propose([policy], [0n], [setFloor], "Raise the commons floor to 15%")),
+    target: 130_000,
+    reference: "plain OpenZeppelin propose 69,315; OpenZeppelin GovernorStorage + sequential ids (see below)",
+    conditions:
+      "one call CommonsPolicy.setCommonsFloor(1500) (36-byte calldata, value 0), 30-character description, EOA human " +
+      "proposer above the threshold, details stored by id, sequential ids, not the first proposal",
+  });
+  const proposeGas = await gasOf(governor.connect(human2).propose([spend.target], [0n], [spend.data], DESCRIPTION));
   out.push({
     name: "CovenantGovernor.propose(1 call)",
     gas: proposeGas,
     target: 130_000,
-    reference: "plain OpenZeppelin propose 69,315; OpenZeppelin GovernorStorage + sequential ids ~300,000",
+    reference: "plain OpenZeppelin propose 69,315; OpenZeppelin GovernorStorage + sequential ids (see below)",
     conditions:
-      "one call (68-byte calldata, value 0), 56-character description, EOA human proposer above the threshold, " +
-      "details stored by id (queue/execute/proposalDetails by id), sequential ids, not the first proposal",
+      "one call Treasury.spendCommons(token, to, amount, reason) (132-byte calldata, value 0), 56-character " +
+      "description, EOA human proposer above the threshold, details stored by id, sequential ids, not the first proposal",
   });
 
   // The same proposal on OpenZeppelin's stock GovernorStorage + sequential ids, over the same voting contract.
   const reference = await new ReferenceGovernor__factory(f.deployer).deploy(await f.votes.getAddress());
-  await (await reference.connect(human1).propose([vaultAddress], [0n], [release], `${DESCRIPTION} (earlier)`)).wait();
+  await (
+    await reference.connect(human1).propose([spend.target], [0n], [spend.data], `${DESCRIPTION} (earlier)`)
+  ).wait();
   out.push({
     name: "ReferenceGovernor.propose(1 call) [OpenZeppelin GovernorStorage]",
-    gas: await gasOf(reference.connect(human2).propose([vaultAddress], [0n], [release], DESCRIPTION)),
+    gas: await gasOf(reference.connect(human2).propose([spend.target], [0n], [spend.data], DESCRIPTION)),
     conditions:
-      "reference only: the same proposal and proposer on OpenZeppelin's stock GovernorStorage + sequential ids",
+      "reference only: the same commons proposal and proposer on OpenZeppelin's stock GovernorStorage + sequential ids",
   });
 
   const id = await governor.latestProposalId();
@@ -68,7 +87,7 @@ export async function governanceGas(): Promise<GasMeasurement[]> {
   await f.votes.connect(f.council).admitAgent(agentA);
   await f.votes.connect(f.council).admitAgent(agentB);
   await time.increase(10 * Number(f.settings.secondsPerAgePoint));
-  const { id: id2 } = await proposeAndGetId(governor, human1, [vaultAddress], [0n], [release], "Agents vote too");
+  const { id: id2 } = await proposeAndGetId(governor, human1, [spend.target], [0n], [spend.data], "Agents vote too");
   await startVoting(governor, id2);
   out.push({
     name: "CovenantGovernor.castVote(agent, first of its house)",

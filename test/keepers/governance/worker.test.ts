@@ -7,6 +7,7 @@ import type { Store } from "../../../keepers/shared";
 import { actionsHash, evolutionActions } from "../../../sdk";
 import { CommonsPolicyV2__factory, SkimmingCommonsPolicy__factory } from "../../../typechain-types";
 import {
+  commonsSpend,
   deployWithAgents,
   endVoting,
   For,
@@ -53,9 +54,8 @@ describe("governance keeper: worker on a served chain", function () {
   it("queues a passed proposal when voting ends and executes it when the timelock allows, once", async () => {
     const f = await loadFixture(deployWithAgents);
     h = await startWorker(f, server.url, store);
-    const vault = await f.vault.getAddress();
-    const data = f.vault.interface.encodeFunctionData("release", [f.payee.address, ONE_ETH]);
-    const { id } = await proposeAndGetId(f.governor, f.human1, [vault], [0n], [data], "Keeper: release 1 ETH");
+    const { target, data } = await commonsSpend(f.treasury, f.payee.address, ONE_ETH);
+    const { id } = await proposeAndGetId(f.governor, f.human1, [target], [0n], [data], "Keeper: release 1 ETH");
 
     let s = await h.worker.step();
     expect(s.intents).to.deep.equal([]);
@@ -97,10 +97,9 @@ describe("governance keeper: worker on a served chain", function () {
   it("reports a failing execution with its revert reason and does not retry it blindly", async () => {
     const f = await loadFixture(deployWithAgents);
     h = await startWorker(f, server.url, store);
-    const vault = await f.vault.getAddress();
     const tooMuch = hre.ethers.parseEther("50");
-    const data = f.vault.interface.encodeFunctionData("release", [f.payee.address, tooMuch]);
-    const { id } = await proposeAndGetId(f.governor, f.human1, [vault], [0n], [data], "Keeper: release too much");
+    const { target, data } = await commonsSpend(f.treasury, f.payee.address, tooMuch);
+    const { id } = await proposeAndGetId(f.governor, f.human1, [target], [0n], [data], "Keeper: release too much");
     await startVoting(f.governor, id);
     await voteAll(f, id);
     await endVoting(f.governor, id);
@@ -109,7 +108,9 @@ describe("governance keeper: worker on a served chain", function () {
     const s = await h.worker.step();
     expect(s.outcomes).to.have.length(1);
     expect(s.outcomes[0]!.status).to.equal("rejected");
-    expect(s.outcomes[0]!.revertReason).to.equal(`InsufficientBalance(${hre.ethers.parseEther("10")}, ${tooMuch})`);
+    expect(s.outcomes[0]!.revertReason).to.equal(
+      `TreasuryInsufficientCommons(${hre.ethers.ZeroAddress}, ${tooMuch}, ${hre.ethers.parseEther("10")})`,
+    );
     const error = h.logs.find((l) => l.msg === "transaction refused by simulation; not sent");
     expect(error?.revertReason).to.equal(s.outcomes[0]!.revertReason);
     expect(await f.governor.state(id)).to.equal(5n); // still Queued: nothing was sent
@@ -208,9 +209,8 @@ describe("governance keeper: worker on a served chain", function () {
       const f = await loadFixture(deployWithAgents);
       const pg = await openTestStore(process.env.DATABASE_URL);
       h = await startWorker(f, server.url, pg);
-      const vault = await f.vault.getAddress();
-      const data = f.vault.interface.encodeFunctionData("release", [f.payee.address, ONE_ETH]);
-      const { id } = await proposeAndGetId(f.governor, f.human1, [vault], [0n], [data], "Keeper on PostgreSQL");
+      const { target, data } = await commonsSpend(f.treasury, f.payee.address, ONE_ETH);
+      const { id } = await proposeAndGetId(f.governor, f.human1, [target], [0n], [data], "Keeper on PostgreSQL");
       await startVoting(f.governor, id);
       await voteAll(f, id);
       await endVoting(f.governor, id);
