@@ -11,7 +11,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
+import SafeInfrastructureModule from "../deploy/modules/SafeInfrastructure";
 import { type DeploymentRecord, writeDeployment } from "../deploy/records";
+
+/** Hardhat's and anvil's chain id: no Safe contracts unless we deploy them. */
+const LOCAL_CHAINS = new Set([31337]);
 
 function gitCommit(): string | undefined {
   try {
@@ -21,6 +25,11 @@ function gitCommit(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Role holders of a part, keyed `<part>.<name>` so that parts' parameters never overwrite each other. */
+function prefixed(part: string, params: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [`${part}.${k}`, String(v)]));
 }
 
 async function main() {
@@ -36,6 +45,7 @@ async function main() {
     registry: "AgentRegistry",
     agentGoals: "AgentGoals",
     councilFlags: "CouncilFlags",
+    spendingLimitModule: "SpendingLimitModule",
   };
   const record: DeploymentRecord = {
     chainId: Number(chainId),
@@ -43,11 +53,19 @@ async function main() {
     commit: gitCommit(),
     deployedAt: new Date().toISOString(),
     contracts: {},
-    roles: parameters.Identity,
+    roles: { ...parameters.Identity, ...prefixed("spending", parameters.Spending) },
   };
   for (const [key, contract] of Object.entries(deployed)) {
     const name = names[key] ?? key;
     record.contracts[name] = { address: (await contract.getAddress()) as `0x${string}` };
+  }
+  // A local chain has no Safe contracts: deploy v1.4.1 from the npm artifacts so that agents' Safes can be made
+  // (public networks use Safe's canonical deployments, which protocol-kit knows).
+  if (LOCAL_CHAINS.has(Number(chainId))) {
+    const safe = await hre.ignition.deploy(SafeInfrastructureModule, { deploymentId: `chain-${chainId}` });
+    for (const [key, contract] of Object.entries(safe)) {
+      record.contracts[`Safe.${key}`] = { address: (await contract.getAddress()) as `0x${string}` };
+    }
   }
   const file = writeDeployment(record);
   console.log(`deployed to chain ${chainId}; record written to ${path.relative(process.cwd(), file)}`);
