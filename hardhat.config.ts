@@ -20,10 +20,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
-/** A public network from the environment; absent when its RPC URL is not set. */
-function publicNetwork(rpcVar: string, chainId: number): NetworkUserConfig | undefined {
-  const url = process.env[rpcVar];
-  if (!url) return undefined;
+/**
+ * A public network from the environment. Without its RPC URL the network still exists, pointing at an address that
+ * names the missing variable, so `--network sepolia` fails saying what to set instead of "network doesn't exist".
+ */
+function publicNetwork(rpcVar: string, chainId: number): NetworkUserConfig {
+  const url = process.env[rpcVar] || `http://${rpcVar.toLowerCase().replaceAll("_", "-")}.is-not-set.invalid`;
   const key = process.env.DEPLOYER_PRIVATE_KEY;
   return { url, chainId, accounts: key ? [key] : [] };
 }
@@ -35,10 +37,8 @@ const networks: HardhatUserConfig["networks"] = {
   },
   localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
 };
-const sepolia = publicNetwork("SEPOLIA_RPC_URL", 11155111);
-if (sepolia) networks.sepolia = sepolia;
-const baseSepolia = publicNetwork("BASE_SEPOLIA_RPC_URL", 84532);
-if (baseSepolia) networks.baseSepolia = baseSepolia;
+networks.sepolia = publicNetwork("SEPOLIA_RPC_URL", 11155111);
+networks.baseSepolia = publicNetwork("BASE_SEPOLIA_RPC_URL", 84532);
 
 const config: HardhatUserConfig = {
   solidity: {

@@ -16,8 +16,27 @@ export interface DeploymentRecord {
   commit?: string;
   deployedAt?: string;
   contracts: Record<string, ContractRecord>;
-  /** Role holders and parameters, as deployed (see deploy/parameters/<network>.json). */
+  /** The first block of the deployment; role events are read from here. */
+  fromBlock?: number;
+  /** The account that deployed (it must hold no role afterwards). */
+  deployer?: string;
+  /** Role holders, as deployed (see deploy/parameters/<network>.json). */
   roles?: Record<string, string>;
+  /** The council and guardian Safes. */
+  safes?: Record<string, string>;
+  /** The Safe v1.4.1 contracts used on this chain (canonical on public chains). */
+  safeContracts?: {
+    safeSingletonAddress: string;
+    safeProxyFactoryAddress: string;
+    multiSendAddress: string;
+    multiSendCallOnlyAddress: string;
+    fallbackHandlerAddress: string;
+    signMessageLibAddress: string;
+    createCallAddress: string;
+    simulateTxAccessorAddress: string;
+  };
+  /** The Ignition parameters the suite was deployed with. */
+  parameters?: Record<string, Record<string, unknown>>;
 }
 
 export const DEPLOYMENTS_DIR = path.resolve(__dirname, "..", "deployments");

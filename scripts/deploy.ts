@@ -1,21 +1,24 @@
 /**
- * Deploys the Covenant suite through the Ignition modules and writes deployments/<chainId>.json.
+ * Deploys Covenant to a network and writes deployments/<chainId>.json.
  *
- *   npm run deploy -- --network localhost
+ *   npm run deploy -- --network localhost|sepolia|baseSepolia
  *
- * Parameters come from deploy/parameters/<network>.json. Ignition keeps a journal under deploy/deployments/, so a
- * failed run resumes where it stopped when started again.
+ * Phase one creates the council and guardian Safes with protocol-kit, against Safe's canonical v1.4.1 contracts on
+ * public chains (so the Safe web app recognises them) or, on a local chain, against the same contracts deployed from
+ * their npm artifacts first. Phase two deploys the suite through the Ignition modules with
+ * deploy/parameters/<network>.json. Both phases are idempotent: Safes are found at their predicted addresses and
+ * Ignition's journal (deploy/deployments/chain-<id>/) resumes a failed run where it stopped.
  */
 import { execSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
-import SafeInfrastructureModule from "../deploy/modules/SafeInfrastructure";
-import { type DeploymentRecord, writeDeployment } from "../deploy/records";
+import { ignitionParameters, loadParameters, type SafeSpec } from "../deploy/parameters";
+import { type DeploymentRecord, deploymentPath, readDeployment, writeDeployment } from "../deploy/records";
+import { canonicalSafeContracts, createSafe, deploySafeContracts, type SafeContracts } from "../deploy/safe";
 
-/** Hardhat's and anvil's chain id: no Safe contracts unless we deploy them. */
-const LOCAL_CHAINS = new Set([31337]);
+const LOCAL_CHAINS = new Set([31337, 1337]);
 
 function gitCommit(): string | undefined {
   try {
@@ -27,20 +30,79 @@ function gitCommit(): string | undefined {
   }
 }
 
-/** Role holders of a part, keyed `<part>.<name>` so that parts' parameters never overwrite each other. */
-function prefixed(part: string, params: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [`${part}.${k}`, String(v)]));
+function previousRecord(chainId: number): DeploymentRecord | undefined {
+  try {
+    return readDeployment(deploymentPath(chainId));
+  } catch {
+    return undefined;
+  }
+}
+
+async function recordIsLive(record?: DeploymentRecord): Promise<boolean> {
+  const registry = record?.contracts.AgentRegistry?.address;
+  return registry !== undefined && (await hre.ethers.provider.getCode(registry)) !== "0x";
+}
+
+async function safeContractsFor(chainId: number, previous?: DeploymentRecord): Promise<SafeContracts> {
+  const canonical = canonicalSafeContracts(chainId);
+  if (canonical && !LOCAL_CHAINS.has(chainId)) return canonical;
+  const known = previous?.safeContracts;
+  if (known && (await hre.ethers.provider.getCode(known.safeSingletonAddress)) !== "0x") return known;
+  if (!LOCAL_CHAINS.has(chainId)) throw new Error(`chain ${chainId} has no canonical Safe v1.4.1 deployment`);
+  const [deployer] = await hre.ethers.getSigners();
+  if (!deployer) throw new Error("no deployer account");
+  console.log("phase 0: deploying Safe v1.4.1 contracts from their npm artifacts (local chain)");
+  return deploySafeContracts(deployer);
+}
+
+async function resolveSafe(name: string, spec: SafeSpec, conn: Parameters<typeof createSafe>[0]): Promise<string> {
+  if ("address" in spec) {
+    if ((await hre.ethers.provider.getCode(spec.address)) === "0x") {
+      throw new Error(`safes.${name}.address ${spec.address} has no code on this chain`);
+    }
+    return spec.address;
+  }
+  const safe = await createSafe(conn, spec.owners, spec.threshold, spec.saltNonce);
+  console.log(`  ${name} Safe ${safe.address} ${safe.created ? `created (tx ${safe.txHash})` : "already deployed"}`);
+  return safe.address;
 }
 
 async function main() {
   const network = hre.network.name;
-  const parametersFile = path.resolve(__dirname, "..", "deploy", "parameters", `${network}.json`);
-  const parameters = JSON.parse(readFileSync(parametersFile, "utf8"));
-  const { chainId } = await hre.ethers.provider.getNetwork();
+  const params = loadParameters(network);
+  const [deployer] = await hre.ethers.getSigners();
+  if (!deployer) throw new Error(`no deployer account for ${network}: set DEPLOYER_PRIVATE_KEY`);
+  const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
+  let previous = previousRecord(chainId);
+  console.log(`deploying Covenant to ${network} (chain ${chainId}) from ${deployer.address}`);
+  if (LOCAL_CHAINS.has(chainId) && !(await recordIsLive(previous))) {
+    // A local chain restarted from genesis: the journal and record describe contracts that no longer exist.
+    rmSync(path.resolve(__dirname, "..", "deploy", "deployments", `chain-${chainId}`), {
+      recursive: true,
+      force: true,
+    });
+    previous = undefined;
+  }
+
+  const fromBlock = previous?.fromBlock ?? (await hre.ethers.provider.getBlockNumber());
+  const safeContracts = await safeContractsFor(chainId, previous);
+  console.log("phase 1: Safes");
+  const conn = {
+    provider: hre.network.provider as never,
+    signer: deployer.address,
+    chainId,
+    contracts: safeContracts,
+  };
+  const council = await resolveSafe("council", params.safes.council, conn);
+  const guardian = await resolveSafe("guardian", params.safes.guardian, conn);
+
+  console.log("phase 2: the suite (Ignition)");
+  const parameters = ignitionParameters(params, { council, guardian });
   const deployed = await hre.ignition.deploy(CovenantModule, {
-    parameters,
+    parameters: parameters as never,
     deploymentId: `chain-${chainId}`,
   });
+
   const names: Record<string, string> = {
     registry: "AgentRegistry",
     agentGoals: "AgentGoals",
@@ -48,31 +110,27 @@ async function main() {
     spendingLimitModule: "SpendingLimitModule",
   };
   const record: DeploymentRecord = {
-    chainId: Number(chainId),
+    chainId,
     network,
     commit: gitCommit(),
     deployedAt: new Date().toISOString(),
+    fromBlock,
+    deployer: deployer.address,
     contracts: {},
-    roles: { ...parameters.Identity, ...prefixed("spending", parameters.Spending) },
+    safes: { council, guardian },
+    safeContracts,
+    roles: { ...params.keepers, council, guardian },
+    parameters,
   };
   for (const [key, contract] of Object.entries(deployed)) {
-    const name = names[key] ?? key;
-    record.contracts[name] = { address: (await contract.getAddress()) as `0x${string}` };
-  }
-  // A local chain has no Safe contracts: deploy v1.4.1 from the npm artifacts so that agents' Safes can be made
-  // (public networks use Safe's canonical deployments, which protocol-kit knows).
-  if (LOCAL_CHAINS.has(Number(chainId))) {
-    const safe = await hre.ignition.deploy(SafeInfrastructureModule, { deploymentId: `chain-${chainId}` });
-    for (const [key, contract] of Object.entries(safe)) {
-      record.contracts[`Safe.${key}`] = { address: (await contract.getAddress()) as `0x${string}` };
-    }
+    record.contracts[names[key] ?? key] = { address: (await contract.getAddress()) as `0x${string}` };
   }
   const file = writeDeployment(record);
-  console.log(`deployed to chain ${chainId}; record written to ${path.relative(process.cwd(), file)}`);
+  console.log(`record written to ${path.relative(process.cwd(), file)}`);
   for (const [name, c] of Object.entries(record.contracts)) console.log(`  ${name.padEnd(16)} ${c.address}`);
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
