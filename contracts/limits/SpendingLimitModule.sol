@@ -610,11 +610,11 @@ contract SpendingLimitModule is ISpendingLimitModule, AgentSigned, AccessControl
     ) private returns (uint256 remaining) {
         address safe = _activeSafe(agentId);
         if (amount == 0) revert SpendingLimitModuleInvalidSpend(agentId);
+        if (token != address(0)) _checkTarget(safe, token);
         remaining = _useAllowance(safe, agentId, token, amount);
         if (token == address(0)) {
             _execute(agentId, safe, to, amount, "", callGas);
         } else {
-            _checkTarget(safe, token);
             bytes memory result = _execute(
                 agentId,
                 safe,
