@@ -6,9 +6,10 @@
  */
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
-import { AgentRegistry__factory } from "../typechain-types";
+import { AgentRegistry__factory, SpendingLimitModule__factory } from "../typechain-types";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { spendingDemo } from "./demo/spending";
 
 async function main() {
   const started = Date.now();
@@ -25,7 +26,7 @@ async function main() {
   console.log(`deployed AgentRegistry at ${await registry.getAddress()} through deploy/modules/Covenant.ts`);
 
   const report = new Report();
-  await birthAgents(
+  const born = await birthAgents(
     report,
     registry,
     Number(chainId),
@@ -36,6 +37,17 @@ async function main() {
     ],
     now,
   );
+  const [, , , , , , , , , , cosigner, , , , , recipient] = await hre.ethers.getSigners();
+  if (!cosigner || !recipient) throw new Error("accounts");
+  const module = SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer);
+  await spendingDemo(report, module, Number(chainId), born[0]!.agentId, born[0]!.name, {
+    deployer,
+    operator: operatorA,
+    cosigner,
+    agentKey: keyA,
+    keeper: relayer,
+    recipient,
+  });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -13,6 +13,7 @@ import {
   randomNonce,
   signAction,
   spendRelayCall,
+  toQueuedSpendView,
 } from "../../sdk";
 import { type SpendingLimitModule, SpendingLimitModule__factory } from "../../typechain-types";
 import { type CliContext, CliError, loadWallet, printJson } from "../context";
@@ -92,18 +93,7 @@ function keysFromEnv(vars: string[]): string[] {
 async function queuedView(module: SpendingLimitModule, id: bigint): Promise<QueuedSpendView> {
   const q = await module.queuedSpend(id);
   if (Number(q.status) === 0) throw new CliError(`no queued spend ${id}`);
-  return {
-    agentId: q.agentId,
-    safe: q.safe as `0x${string}`,
-    token: q.token as `0x${string}`,
-    to: q.to as `0x${string}`,
-    amount: q.amount,
-    data: q.data as `0x${string}`,
-    gas: q.gas,
-    queuedAt: q.queuedAt,
-    executableAt: q.executableAt,
-    status: q.status,
-  };
+  return toQueuedSpendView(q);
 }
 
 /** What a queued spend's status means now: waiting for owners, in its delay, executable, expired or done. */
@@ -283,18 +273,7 @@ export function registerSpendCommands(program: Command, withContext: WithContext
         const rows = [];
         for (let start = 0n; start < length; start += 100n) {
           for (const [i, q] of (await module.queuedSpends(start, 100n)).entries()) {
-            const view: QueuedSpendView = {
-              agentId: q.agentId,
-              safe: q.safe as `0x${string}`,
-              token: q.token as `0x${string}`,
-              to: q.to as `0x${string}`,
-              amount: q.amount,
-              data: q.data as `0x${string}`,
-              gas: q.gas,
-              queuedAt: q.queuedAt,
-              executableAt: q.executableAt,
-              status: q.status,
-            };
+            const view = toQueuedSpendView(q);
             if (opts.agent !== undefined && view.agentId !== agentId(opts.agent)) continue;
             const state = queueState(view, now, Number(window));
             if (opts.open && !["awaiting owners", "executable"].includes(state) && !state.startsWith("approved"))

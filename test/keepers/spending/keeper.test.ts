@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Interface } from "ethers";
 import { sharedSchema } from "../../../keepers/shared/store";
 import { SpendingKeeper } from "../../../keepers/spending/keeper";
-import { approveSpendTypedData, ETH, type QueuedSpendView } from "../../../sdk";
+import { approveSpendTypedData, ETH, toQueuedSpendView } from "../../../sdk";
 import { signSafeMessage } from "../../../sdk/safe";
 import { useHardhatNode } from "../../helpers/hardhatNode";
 import { makeTempDir, uniqueName } from "../../helpers/tmp";
@@ -212,19 +212,7 @@ describe("keepers/spending: the keeper on a hardhat node", function () {
     await (
       await s.module.connect(key).queueSpend(agentId, s.tokenAddress, recipient, 300n * ONE, "0x", 60_000n)
     ).wait();
-    const q = await s.module.queuedSpend(queueId);
-    const view: QueuedSpendView = {
-      agentId: q.agentId,
-      safe: q.safe as `0x${string}`,
-      token: q.token as `0x${string}`,
-      to: q.to as `0x${string}`,
-      amount: q.amount,
-      data: q.data as `0x${string}`,
-      gas: q.gas,
-      queuedAt: q.queuedAt,
-      executableAt: q.executableAt,
-      status: q.status,
-    };
+    const view = toQueuedSpendView(await s.module.queuedSpend(queueId));
     const signatures = await signSafeMessage(
       s.conn,
       safe,
