@@ -482,6 +482,129 @@ export function registerSpendCommands(program: Command, withContext: WithContext
     ),
   );
 
+  ownersTx(
+    spend.command("set-delay <agentId> <seconds>").description("the owners set the queue delay (1 h to 30 days)"),
+  ).action(
+    withContext(async (ctx, id: string, seconds: string, opts: { ownerKeyEnv: string[]; calldataOnly?: boolean }) => {
+      if (!/^\d+$/.test(seconds)) throw new CliError(`seconds must be an integer, got "${seconds}"`);
+      const data = moduleOf(ctx).interface.encodeFunctionData("setQueueDelay", [agentId(id), Number(seconds)]);
+      await asSafe(ctx, agentId(id), opts, data, `set queue delay of agent ${id}`);
+    }),
+  );
+
+  ownersTx(
+    spend.command("set-cold <agentId> <cold>").description("the owners set the cold address sweeps go to"),
+  ).action(
+    withContext(async (ctx, id: string, cold: string, opts: { ownerKeyEnv: string[]; calldataOnly?: boolean }) => {
+      const data = moduleOf(ctx).interface.encodeFunctionData("setColdAddress", [agentId(id), address(cold, "cold")]);
+      await asSafe(ctx, agentId(id), opts, data, `set cold address of agent ${id}`);
+    }),
+  );
+
+  ownersTx(
+    spend
+      .command("set-hot-threshold <agentId> <threshold>")
+      .description("the owners set the balance kept in the Safe; sweeps move the rest to cold")
+      .option("--token <address>", "the ERC-20 (default: ETH)")
+      .option("--raw", "amount in base units")
+      .option("--disable", "stop sweeping this token"),
+  ).action(
+    withContext(
+      async (
+        ctx,
+        id: string,
+        threshold: string,
+        opts: { token?: string; raw?: boolean; disable?: boolean; ownerKeyEnv: string[]; calldataOnly?: boolean },
+      ) => {
+        const token = tokenArg(opts.token);
+        const data = moduleOf(ctx).interface.encodeFunctionData("setHotThreshold", [
+          agentId(id),
+          token,
+          await amountArg(ctx, token, threshold, opts.raw),
+          !opts.disable,
+        ]);
+        await asSafe(ctx, agentId(id), opts, data, `set hot threshold of agent ${id}`);
+      },
+    ),
+  );
+
+  ownersTx(
+    spend
+      .command("allow-call <agentId> <target> <selector>")
+      .description("the owners allow (or --revoke) the agent's calls to target with a 4-byte selector")
+      .option("--revoke", "disallow instead"),
+  ).action(
+    withContext(
+      async (
+        ctx,
+        id: string,
+        target: string,
+        selector: string,
+        opts: { revoke?: boolean; ownerKeyEnv: string[]; calldataOnly?: boolean },
+      ) => {
+        if (!/^0x[0-9a-fA-F]{8}$/.test(selector))
+          throw new CliError(`selector must be 0x + 8 hex digits, got "${selector}"`);
+        const data = moduleOf(ctx).interface.encodeFunctionData("setCallPermission", [
+          agentId(id),
+          address(target, "target"),
+          selector,
+          !opts.revoke,
+        ]);
+        await asSafe(ctx, agentId(id), opts, data, `${opts.revoke ? "revoke" : "allow"} call for agent ${id}`);
+      },
+    ),
+  );
+
+  spend
+    .command("setup-safe <agentId>")
+    .description("create the agent's Safe with protocol-kit, enable the module and bind the agent (operator key)")
+    .requiredOption("--owners <addresses>", "comma-separated owners (the operator among them)")
+    .option("--threshold <n>", "signatures required", "2")
+    .option("--salt <n>", "salt nonce of the Safe's address", "0")
+    .addOption(
+      new Option("--owner-key-env <VAR>", "an owner's key (repeat up to the threshold)").argParser(collect).default([]),
+    )
+    .option("--operator-key-env <VAR>", "environment variable holding the operator key", "COVENANT_OPERATOR_KEY")
+    .action(
+      withContext(
+        async (
+          ctx,
+          id: string,
+          opts: { owners: string; threshold: string; salt: string; ownerKeyEnv: string[]; operatorKeyEnv: string },
+        ) => {
+          const module = moduleOf(ctx);
+          const owners = opts.owners.split(",").map((o) => address(o.trim(), "owner"));
+          const threshold = Number(opts.threshold);
+          if (!Number.isInteger(threshold) || threshold < 1 || threshold > owners.length) {
+            throw new CliError(`--threshold must be 1 to ${owners.length}`);
+          }
+          if (!/^\d+$/.test(opts.salt)) throw new CliError(`--salt must be a decimal integer`);
+          const keys = keysFromEnv(opts.ownerKeyEnv);
+          const { createSafe } = await import("../../deploy/safe");
+          const { enableModuleCall, execSafeTransaction } = await import("../../sdk/safe");
+          const conn = await safeConnection(ctx, keys[0]!);
+          const created = await createSafe(conn, owners, threshold, opts.salt);
+          console.log(
+            `Safe ${created.address} ${created.created ? `created (tx ${created.txHash})` : "already deployed"}`,
+          );
+          const moduleAddress = await module.getAddress();
+          const enabled = await new Contract(
+            created.address,
+            ["function isModuleEnabled(address) view returns (bool)"],
+            ctx.provider,
+          ).isModuleEnabled!(moduleAddress);
+          if (!enabled) {
+            const hash = await execSafeTransaction(conn, created.address, keys, [
+              enableModuleCall(created.address, moduleAddress),
+            ]);
+            console.log(`module enabled: Safe transaction ${hash}`);
+          }
+          const data = module.interface.encodeFunctionData("bindSafe", [agentId(id), created.address]);
+          await sendOrPrint(ctx, { senderKeyEnv: opts.operatorKeyEnv }, data, `bind agent ${id} to ${created.address}`);
+        },
+      ),
+    );
+
   ownersTx(spend.command("unfreeze <agentId>").description("the Safe's owners lift a freeze")).action(
     withContext(async (ctx, id: string, opts: { ownerKeyEnv: string[]; calldataOnly?: boolean }) => {
       const data = moduleOf(ctx).interface.encodeFunctionData("unfreeze", [agentId(id)]);

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { main } from "../../cli/index";
+import { toBytes32Text } from "../../sdk";
 import { useHardhatNode } from "../helpers/hardhatNode";
 import { makeTempDir } from "../helpers/tmp";
 import {
@@ -177,5 +178,49 @@ describe("covenant spend (CLI against a hardhat node)", function () {
     );
     expect(unfreeze.code, unfreeze.err).to.equal(0);
     expect((await s.module.agentState(agentId)).frozen).to.equal(false);
+  });
+
+  it("setup-safe, then the owners' settings, then a sweep", async () => {
+    const operator = s.wallet(ROLE.operator);
+    const key = s.wallet(ROLE.agent + 1);
+    const id = await s.registry.connect(operator)["register(string)"].staticCall("ipfs://cli-agent");
+    await (await s.registry.connect(operator)["register(string)"]("ipfs://cli-agent")).wait();
+    await (await s.registry.connect(operator).offerCharter(id, key.address)).wait();
+    await (await s.registry.connect(key).acceptCharter(id, [toBytes32Text("Spend within limits")])).wait();
+    process.env.TEST_OPERATOR_KEY = KEYS[ROLE.operator]!;
+    const owners = [ROLE.operator, ROLE.cosigner, ROLE.cosigner2].map((r) => s.wallet(r).address).join(",");
+    const owner = ["--owner-key-env", "TEST_OWNER_A", "--owner-key-env", "TEST_OWNER_B"];
+    const setup = await run(
+      "spend",
+      "setup-safe",
+      id.toString(),
+      "--owners",
+      owners,
+      "--salt",
+      "99",
+      ...owner,
+      "--operator-key-env",
+      "TEST_OPERATOR_KEY",
+    );
+    expect(setup.code, setup.err).to.equal(0);
+    const bound = (await s.module.agentState(id)).safe;
+    expect(setup.out).to.include(`Safe ${bound} created`);
+    const cold = s.wallet(ROLE.guardian).address;
+    for (const args of [
+      ["set-delay", id.toString(), "7200"],
+      ["set-cold", id.toString(), cold],
+      ["set-hot-threshold", id.toString(), "1", "--token", s.tokenAddress],
+      ["allow-call", id.toString(), s.tokenAddress, "0x095ea7b3"],
+    ]) {
+      const r = await run("spend", ...args, ...owner);
+      expect(r.code, r.err).to.equal(0);
+    }
+    const state = await s.module.agentState(id);
+    expect([state.queueDelay, state.cold]).to.deep.equal([7200n, cold]);
+    expect(await s.module.isCallAllowed(id, s.tokenAddress, "0x095ea7b3")).to.equal(true);
+    await mint(s.token, bound, 5n * ONE);
+    const sweep = await run("spend", "sweep", id.toString(), s.tokenAddress, "--sender-key-env", "TEST_RELAYER_KEY");
+    expect(sweep.code, sweep.err).to.equal(0);
+    expect(await s.token.balanceOf(cold)).to.equal(4n * ONE);
   });
 });
