@@ -294,9 +294,14 @@ export function registerSpendCommands(program: Command, withContext: WithContext
         }
         if (ctx.options.json) printJson(rows);
         else if (rows.length === 0) console.log("the queue is empty");
-        else
-          for (const r of rows)
-            console.log(`#${r.queueId} agent ${r.agentId}: ${r.amount} of ${r.token} to ${r.to} — ${r.state}`);
+        else {
+          for (const r of rows) {
+            const what =
+              r.token === ETH ? `${formatUnits(r.amount, 18)} ETH` : `${r.amount} (base units) of ${r.token}`;
+            const call = r.call ? ` calling ${r.call} on` : " to";
+            console.log(`#${r.queueId} agent ${r.agentId}: ${what}${call} ${r.to} — ${r.state}`);
+          }
+        }
       }),
     );
 
