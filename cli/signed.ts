@@ -18,7 +18,7 @@ import {
   CouncilFlags__factory,
   SpendingLimitModule__factory,
 } from "../typechain-types";
-import { type CliContext, CliError, loadWallet, printJson } from "./context";
+import { type CliContext, CliError, loadWallet, printJson, uintArg } from "./context";
 
 /** Options of every command that signs an agent action. */
 export interface SignOptions {
@@ -76,9 +76,9 @@ export async function sendAndReport(
     const response = await sender.sendTransaction(tx);
     receipt = await response.wait();
   } catch (err) {
-    throw new CliError(`${label} failed: ${describeError(err)}`);
+    throw new CliError(`${label} failed: ${describeError(err)}`, 1);
   }
-  if (!receipt) throw new CliError(`${label}: no receipt`);
+  if (!receipt) throw new CliError(`${label}: no receipt`, 1);
   const result = { action: label, tx: receipt.hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed };
   if (ctx.options.json) printJson(result);
   else console.log(`${label}: tx ${receipt.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed})`);
@@ -105,9 +105,10 @@ export async function runSigned(
   const action0 = buildAction(primaryType, ctx.deployment, { ...message, ...defaults(primaryType, message) });
   const fieldNames = (action0.types[primaryType] ?? []).map((f) => f.name);
   if (fieldNames.includes("nonce") && message.nonce === undefined) {
-    message.nonce = opts.nonce !== undefined ? BigInt(opts.nonce) : await defaultNonce(ctx, primaryType, message);
+    message.nonce =
+      opts.nonce !== undefined ? uintArg(opts.nonce, "--nonce") : await defaultNonce(ctx, primaryType, message);
   }
-  message.deadline = BigInt((await chainNow(ctx)) + Number(opts.deadline));
+  message.deadline = BigInt(await chainNow(ctx)) + uintArg(opts.deadline, "--deadline");
   const action = buildAction(primaryType, ctx.deployment, message);
 
   process.stderr.write(`Typed data to sign (${primaryType}):\n${actionToJson(action)}\n`);
