@@ -46,20 +46,21 @@ async function covenant(...args: string[]): Promise<{ code: number; out: string;
 
 describe("covenant spend (CLI against a hardhat node)", function () {
   this.timeout(120_000);
-  const node = useHardhatNode();
+  // A chain id of its own: on a shared machine, a port race can never pass another test's node off as ours.
+  const node = useHardhatNode({ chainId: 31_416 });
   let s: NodeSuite;
   let safe: string;
   let agentId: bigint;
   let global: string[];
 
   before(async () => {
-    s = await deployOnNode(node().url);
+    s = await deployOnNode(node().url, node().chainId);
     safe = await newSafe(s, "11");
     ({ agentId } = await newAgent(s, safe, ROLE.agent));
     await asSafe(s, safe, policyCalls(s, agentId));
     await mint(s.token, safe, 1_000n * ONE);
     const record = {
-      chainId: 31337,
+      chainId: node().chainId,
       network: "localhost",
       contracts: {
         AgentRegistry: { address: await s.registry.getAddress() },
@@ -69,7 +70,7 @@ describe("covenant spend (CLI against a hardhat node)", function () {
       },
       safeContracts: s.conn.contracts,
     };
-    const file = path.join(makeTempDir("covenant-cli-"), "31337.json");
+    const file = path.join(makeTempDir("covenant-cli-"), `${node().chainId}.json`);
     writeFileSync(file, JSON.stringify(record));
     global = ["--rpc", node().url, "--deployment", file];
     process.env.TEST_AGENT_KEY = KEYS[ROLE.agent]!;

@@ -33,7 +33,8 @@ describe("keepers/spending: the keeper on a hardhat node", function () {
   this.timeout(120_000);
   // Registered before the node's hook, so that it runs first: the keeper stops before its chain does.
   after(async () => stopKeeper());
-  const node = useHardhatNode();
+  // A chain id of its own: on a shared machine, a port race can never pass another test's node off as ours.
+  const node = useHardhatNode({ chainId: 31_415 });
   let s: NodeSuite;
   let safe: `0x${string}`;
   let keeper: SpendingKeeper | undefined;
@@ -55,11 +56,11 @@ describe("keepers/spending: the keeper on a hardhat node", function () {
   }
 
   before(async () => {
-    s = await deployOnNode(node().url);
+    s = await deployOnNode(node().url, node().chainId);
     safe = await newSafe(s, "1");
     env = {
       RPC_URLS: node().url,
-      CHAIN_ID: "31337",
+      CHAIN_ID: String(node().chainId),
       HTTP_PORT: "0",
       POLL_INTERVAL_MS: "100",
       CONFIRMATIONS: "0",
@@ -217,7 +218,7 @@ describe("keepers/spending: the keeper on a hardhat node", function () {
       s.conn,
       safe,
       ownerKeys(),
-      approveSpendTypedData(31337, s.moduleAddress, queueId, view) as never,
+      approveSpendTypedData(node().chainId, s.moduleAddress, queueId, view) as never,
     );
     await (await s.module.approveQueuedSpendBySig(queueId, signatures)).wait();
     const before = await s.token.balanceOf(recipient);
