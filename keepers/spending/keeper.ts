@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { type Address, getAbiItem, getAddress, isAddress, type PublicClient, toEventSelector, zeroAddress } from "viem";
 import { z } from "zod";
@@ -8,6 +9,7 @@ import {
   HttpError,
   intVar,
   keeperConfigSchema,
+  Leases,
   LogScanner,
   loadMigrations,
   loadSigner,
@@ -112,6 +114,8 @@ export const spendingConfigSchema = keeperConfigSchema(
 export type SpendingConfig = z.output<typeof spendingConfigSchema>;
 
 const KEEPER = "spending";
+/** The lease that makes one instance the acting one when several share a database. */
+const LEADER_LEASE = "spending:leader";
 const MIGRATIONS = join(__dirname, "migrations");
 /** The topic of the Safe's ExecutionSuccess: a Safe transaction of its owners. */
 const EXECUTION_SUCCESS = toEventSelector(getAbiItem({ abi: safeEventsAbi, name: "ExecutionSuccess" }));
@@ -136,6 +140,8 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
   private client!: PublicClient;
   private submitter!: Submitter & { recover?: () => Promise<unknown> };
   private sentinel!: Address;
+  private leases!: Leases;
+  private readonly instance = randomUUID();
   private moduleScanner!: LogScanner<typeof spendingModuleAbi>;
   private tokenScanner?: LogScanner<typeof erc20Abi>;
   private counters!: {
@@ -143,6 +149,7 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
     anomalies: ReturnType<BaseService["metrics"]["counter"]>;
     deferred: ReturnType<BaseService["metrics"]["gauge"]>;
     queue: ReturnType<BaseService["metrics"]["gauge"]>;
+    leader: ReturnType<BaseService["metrics"]["gauge"]>;
   };
 
   constructor(env?: Env, options: { name?: string; submitter?: Submitter } = {}) {
@@ -170,7 +177,13 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
       anomalies: m.counter("anomalies_total", "Anomaly signals recorded, by signal and source", ["signal", "source"]),
       deferred: m.gauge("freezes_deferred", "Agents waiting for the sentinel's rate limit to allow a freeze"),
       queue: m.gauge("queue_spends", "Queued spends by status", ["status"]),
+      leader: m.gauge("leader", "1 while this instance holds the lease and acts; 0 while it stands by"),
     };
+    // Several instances may share one PostgreSQL: one acts (it holds the lease), the others stand by.
+    this.leases = new Leases(store, sharedSchema);
+    this.onStop("lease", async () => {
+      await this.leases.releaseLease(LEADER_LEASE, this.instance);
+    });
     const c = this.config;
     const scan = { chunkBlocks: c.LOG_CHUNK_BLOCKS, confirmations: c.CONFIRMATIONS, reorgDepth: c.REORG_DEPTH };
     this.moduleScanner = new LogScanner({
@@ -210,6 +223,10 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
   }
 
   protected async tick(signal: AbortSignal): Promise<void> {
+    const ttl = Math.max(30_000, 3 * this.config.POLL_INTERVAL_MS);
+    const lease = await this.leases.acquireLease(LEADER_LEASE, this.instance, ttl);
+    this.counters.leader.set(lease ? 1 : 0);
+    if (!lease) return;
     await this.submitter.recover?.();
     const scanned = await this.moduleScanner.scan({ maxChunks: 50, signal });
     // Outflows are judged against module events of the same blocks: scan tokens only up to the module cursor.

@@ -242,4 +242,24 @@ describe("keepers/spending: the keeper on a hardhat node", function () {
     expect(metrics).to.contain(`${prefix}intents_total{kind="sweep",outcome=`);
     expect(metrics).to.contain(`${prefix}anomalies_total{signal="unexplained_outflow",source="chain"`);
   });
+
+  it("a second instance on the same database stands by, and takes over when the first stops", async () => {
+    const second = new SpendingKeeper(env, { name });
+    await second.start();
+    try {
+      const url = (second as unknown as { http: { address(): { url: string } } }).http.address().url;
+      const leader = async (u: string) => {
+        const text = await (await fetch(`${u}/metrics`)).text();
+        return /_leader\{[^}]*\} (\d)/.exec(text)?.[1];
+      };
+      await eventually("the second instance's first tick", async () => (await leader(url)) !== undefined);
+      expect(await leader(url)).to.equal("0");
+      expect(await leader(baseUrl)).to.equal("1");
+      await stopKeeper();
+      await eventually("the take-over", async () => (await leader(url)) === "1");
+    } finally {
+      expect(await second.stop()).to.equal(0);
+    }
+    await startKeeper();
+  });
 });
