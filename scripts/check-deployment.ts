@@ -9,6 +9,7 @@ import { JsonRpcProvider } from "ethers";
 import hre from "hardhat";
 import { identityChecks } from "../deploy/checks/identity";
 import { safeChecks } from "../deploy/checks/safes";
+import { spendingChecks } from "../deploy/checks/spending";
 import { treasuryChecks } from "../deploy/checks/treasury";
 import type { DeploymentCheck, Finding } from "../deploy/checks/types";
 import { loadParameters } from "../deploy/parameters";
@@ -18,6 +19,7 @@ const checks: Record<string, DeploymentCheck> = {
   safes: safeChecks,
   identity: identityChecks,
   treasury: treasuryChecks,
+  spending: spendingChecks,
 };
 
 async function main() {

@@ -10,14 +10,18 @@ import {
   AgentRegistry__factory,
   EarningsDistributor__factory,
   RevenueRouter__factory,
+  SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { spendingDemo } from "./demo/spending";
 import { revenueAndEarnings } from "./demo/treasury";
 
 // Hardhat accounts the treasury steps use (after the identity steps' first seven).
 const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
+// Hardhat accounts the spending steps use: a co-signer of Ada's Safe and a payee.
+const SPENDING_ACCOUNTS = { cosigner: 13, recipient: 14 } as const;
 
 async function main() {
   const started = Date.now();
@@ -42,6 +46,7 @@ async function main() {
         challengeWindow: 300,
         claimPeriod: 30 * 86_400,
       },
+      Spending: { guardian: t.guardian.address },
     },
   });
   const registry = AgentRegistry__factory.connect(await deployed.registry.getAddress(), deployer);
@@ -71,6 +76,21 @@ async function main() {
     posterIndex: TREASURY_ACCOUNTS.poster,
     relayer,
   });
+  await spendingDemo(
+    report,
+    SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    Number(chainId),
+    born[0]!.agentId,
+    born[0]!.name,
+    {
+      deployer,
+      operator: operatorA,
+      cosigner: signers[SPENDING_ACCOUNTS.cosigner]!,
+      agentKey: keyA,
+      keeper: relayer,
+      recipient: signers[SPENDING_ACCOUNTS.recipient]!,
+    },
+  );
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
