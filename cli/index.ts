@@ -3,6 +3,7 @@ import { registerAgentCommands } from "./commands/agent";
 import { registerCouncilCommands } from "./commands/council";
 import { registerEarningsCommands } from "./commands/earnings";
 import { registerGovernanceCommands } from "./commands/governance";
+import { registerSpendCommands } from "./commands/spend";
 import { type CliContext, CliError, type GlobalOptions, loadContext } from "./context";
 import { describeError, relayFile } from "./signed";
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerCouncilCommands(program, withContext);
   registerGovernanceCommands(program, withContext);
   registerEarningsCommands(program, withContext);
+  registerSpendCommands(program, withContext);
 
   program
     .command("relay <file>")

@@ -18,6 +18,7 @@ import {
   CouncilFlags__factory,
   EarningsDistributor__factory,
   RevenueRouter__factory,
+  SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
 import { type CliContext, CliError, loadWallet, printJson, uintArg } from "./context";
@@ -38,6 +39,7 @@ const interfaces: Interface[] = [
   EarningsDistributor__factory.createInterface(),
   RevenueRouter__factory.createInterface(),
   Treasury__factory.createInterface(),
+  SpendingLimitModule__factory.createInterface(),
 ];
 
 /** Turns a revert into "ErrorName(arg, …)" using the suite's ABIs, or the best message available. */

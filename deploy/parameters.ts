@@ -66,7 +66,7 @@ export const parametersSchema = z
     safes: z.object({ council: safeSpec, guardian: safeSpec }).strict(),
     /** One hot key per keeper role; each is granted its role and nothing else. */
     keepers: z
-      .object({ relayer: address, earningsPoster: address, attestor: address, simulator: address })
+      .object({ relayer: address, earningsPoster: address, sentinel: address, attestor: address, simulator: address })
       .catchall(address),
     Identity: z
       .object({
@@ -94,6 +94,17 @@ export const parametersSchema = z
         commonsFloor: z.number().int().min(0).max(2_000),
         limitPeriod: z.number().int().min(3600),
         genesis: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    /** The sentinel keeper key may freeze at most `sentinelMaxFreezes` agents per `sentinelWindow` seconds. */
+    Spending: z
+      .object({
+        sentinelMaxFreezes: z.number().int().min(1).max(65_535),
+        sentinelWindow: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400),
       })
       .strict(),
     Governance: governance,
@@ -146,6 +157,12 @@ export function ignitionParameters(
       poster: params.keepers.earningsPoster,
       guardian: safes.guardian,
       ...params.Treasury,
+    },
+    Spending: {
+      guardian: safes.guardian,
+      sentinel: params.keepers.sentinel,
+      sentinelMaxFreezes: params.Spending.sentinelMaxFreezes,
+      sentinelWindow: params.Spending.sentinelWindow,
     },
   };
 }

@@ -10,6 +10,7 @@ import hre from "hardhat";
 import { governanceChecks } from "../deploy/checks/governance";
 import { identityChecks } from "../deploy/checks/identity";
 import { safeChecks } from "../deploy/checks/safes";
+import { spendingChecks } from "../deploy/checks/spending";
 import { treasuryChecks } from "../deploy/checks/treasury";
 import type { DeploymentCheck, Finding } from "../deploy/checks/types";
 import { loadParameters } from "../deploy/parameters";
@@ -20,6 +21,7 @@ const checks: Record<string, DeploymentCheck> = {
   identity: identityChecks,
   governance: governanceChecks,
   treasury: treasuryChecks,
+  spending: spendingChecks,
 };
 
 async function main() {

@@ -15,20 +15,25 @@ import {
   EarningsDistributor__factory,
   EvolutionRegistry__factory,
   RevenueRouter__factory,
+  SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
 import { governanceDemo } from "./demo/governance";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { spendingDemo } from "./demo/spending";
 import { revenueAndEarnings } from "./demo/treasury";
 
 // Hardhat accounts the treasury steps use (after the identity steps' first seven).
 const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
-// And the governance steps: three humans, the guardian Safe's owners, the attestor and simulator keeper keys.
+// Hardhat accounts the spending steps use: a co-signer of Ada's Safe and a payee.
+const SPENDING_ACCOUNTS = { cosigner: 13, recipient: 14 } as const;
+// And the governance steps: three humans (people who already appear as users and co-signer), the guardian Safe's
+// owners (the treasury's guardian among them), the attestor and simulator keeper keys.
 const GOVERNANCE_ACCOUNTS = {
-  humans: [13, 16, 17],
+  humans: [11, 12, 13],
   guardianOwners: [10, 18, 19],
-  attestor: 14,
+  attestor: 16,
   simulator: 15,
 } as const;
 
@@ -64,6 +69,7 @@ async function main() {
         challengeWindow: 300,
         claimPeriod: 30 * 86_400,
       },
+      Spending: { guardian: t.guardian.address },
       Governance: {
         guardian: await guardianSafe.getAddress(),
         attestor: signers[GOVERNANCE_ACCOUNTS.attestor]!.address,
@@ -109,6 +115,21 @@ async function main() {
     posterIndex: TREASURY_ACCOUNTS.poster,
     relayer,
   });
+  await spendingDemo(
+    report,
+    SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    Number(chainId),
+    born[0]!.agentId,
+    born[0]!.name,
+    {
+      deployer,
+      operator: operatorA,
+      cosigner: signers[SPENDING_ACCOUNTS.cosigner]!,
+      agentKey: keyA,
+      keeper: relayer,
+      recipient: signers[SPENDING_ACCOUNTS.recipient]!,
+    },
+  );
   await governanceDemo(report, {
     chainId: Number(chainId),
     governor: CovenantGovernor__factory.connect(await deployed.governor.getAddress(), deployer),

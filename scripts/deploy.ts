@@ -124,6 +124,7 @@ async function main() {
     revenueRouter: "RevenueRouter",
     earningsDistributor: "EarningsDistributor",
     treasury: "Treasury",
+    spendingLimitModule: "SpendingLimitModule",
   };
   const record: DeploymentRecord = {
     chainId,

@@ -11,11 +11,18 @@ import {
   goalTypes,
   type RegistryPrimaryType,
   registryTypes,
+  type SpendPrimaryType,
+  spendTypes,
   type TreasuryPrimaryType,
   treasuryTypes,
 } from "./typedData";
 
-export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType;
+export type PrimaryType =
+  | RegistryPrimaryType
+  | GoalPrimaryType
+  | FlagPrimaryType
+  | TreasuryPrimaryType
+  | SpendPrimaryType;
 
 /** Where an action is verified: the contract's address on a chain. */
 export interface Deployment {
@@ -26,6 +33,7 @@ export interface Deployment {
   router?: Address;
   distributor?: Address;
   treasury?: Address;
+  spendingLimits?: Address;
 }
 
 const typesByContract: Record<ActionContract, Record<string, readonly { name: string; type: string }[]>> = {
@@ -35,6 +43,7 @@ const typesByContract: Record<ActionContract, Record<string, readonly { name: st
   router: treasuryTypes,
   distributor: treasuryTypes,
   treasury: treasuryTypes,
+  spendingLimits: spendTypes,
 };
 
 /** A fully specified typed-data action, ready to show, sign, hash or relay. */

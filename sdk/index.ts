@@ -3,6 +3,7 @@ export * from "./actions";
 export * from "./governance";
 export * from "./relay";
 export * from "./signer";
+export * from "./spending";
 export * from "./text";
 export * from "./typedData";
 export * from "./verify";

@@ -120,16 +120,51 @@ export const treasuryTypes = {
   ],
 } as const;
 
+/**
+ * The agent's spend through its Safe (SpendingLimitModule): a transfer (`data` empty; `token` zero for ETH) or a call
+ * (`data` the call data, `token` zero, `amount` the ETH value). `gas` is the gas the call is given: the module refuses
+ * to start the call with less and forwards about that much.
+ */
+export const spendTypes = {
+  Spend: [
+    { name: "agentId", type: "uint256" },
+    { name: "token", type: "address" },
+    { name: "to", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "data", type: "bytes" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+    { name: "gas", type: "uint256" },
+  ],
+} as const;
+
+/**
+ * What a Safe's owners approve for a queued spend, under the SpendingLimitModule's domain. Owners sign it wrapped as
+ * a Safe message (protocol-kit `createMessage` / `signMessage`), so the Safe's threshold applies. Not an agent action.
+ */
+export const approveSpendTypes = {
+  ApproveSpend: [
+    { name: "queueId", type: "uint256" },
+    { name: "agentId", type: "uint256" },
+    { name: "token", type: "address" },
+    { name: "to", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "data", type: "bytes" },
+    { name: "gas", type: "uint256" },
+  ],
+} as const;
+
 export type RegistryPrimaryType = keyof typeof registryTypes;
 export type GoalPrimaryType = keyof typeof goalTypes;
 export type FlagPrimaryType = keyof typeof flagTypes;
 export type TreasuryPrimaryType = keyof typeof treasuryTypes;
+export type SpendPrimaryType = keyof typeof spendTypes;
 
 /** Which contract verifies each action; its EIP-712 domain is that contract's. */
-export type ActionContract = "registry" | "goals" | "flags" | "router" | "distributor" | "treasury";
+export type ActionContract = "registry" | "goals" | "flags" | "router" | "distributor" | "treasury" | "spendingLimits";
 
 export const actionContract: Record<
-  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType,
+  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType | SpendPrimaryType,
   ActionContract
 > = {
   AgentWalletSet: "registry",
@@ -148,6 +183,7 @@ export const actionContract: Record<
   SetRevenueShare: "router",
   SetEarningsSplit: "distributor",
   SetServiceLimit: "treasury",
+  Spend: "spendingLimits",
 };
 
 /** Domain names and versions, as the contracts' constructors set them (ERC-5267 `eip712Domain()` returns them). */
@@ -158,6 +194,7 @@ export const domainNames: Record<ActionContract, { name: string; version: string
   router: { name: "Covenant RevenueRouter", version: "1" },
   distributor: { name: "Covenant EarningsDistributor", version: "1" },
   treasury: { name: "Covenant Treasury", version: "1" },
+  spendingLimits: { name: "Covenant SpendingLimitModule", version: "1" },
 };
 
 /** Goal status values as the contract's enum. */

@@ -2,6 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { id } from "ethers";
 import IdentityModule from "./Identity";
+import SpendingModule from "./Spending";
 import TreasuryModule from "./Treasury";
 
 export const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
@@ -51,8 +52,8 @@ export function handOverOwnership(
 
 /**
  * The governance part: CovenantTimelock, CovenantVotes, CovenantGovernor, EvolutionRegistry and the first governed
- * component, CommonsPolicy (UUPS proxy). At the end the timelock is the only admin of every contract (the identity and
- * treasury parts' included) and the deployer holds no role anywhere.
+ * component, CommonsPolicy (UUPS proxy). At the end the timelock is the only admin of every contract (the identity,
+ * treasury and spending parts' included) and the deployer holds no role anywhere.
  *
  * Parameters (module "Governance"):
  * - guardian: the guardian Safe (proposal guardian, and CANCELLER_ROLE on the timelock).
@@ -69,6 +70,7 @@ export function handOverOwnership(
 export default buildModule("Governance", (m) => {
   const identity = m.useModule(IdentityModule);
   const treasury = m.useModule(TreasuryModule);
+  const spending = m.useModule(SpendingModule);
   const deployer = m.getAccount(0);
 
   const guardian = m.getParameter<string>("guardian");
@@ -140,6 +142,7 @@ export default buildModule("Governance", (m) => {
     handOverAdmin(m, "RevenueRouter", treasury.revenueRouter, timelock, [TreasuryModule]),
     handOverAdmin(m, "EarningsDistributor", treasury.earningsDistributor, timelock, [TreasuryModule]),
     handOverAdmin(m, "Treasury", treasury.treasury, timelock, [TreasuryModule]),
+    handOverAdmin(m, "SpendingLimitModule", spending.spendingLimitModule, timelock, [SpendingModule]),
   ];
 
   m.call(timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, deployer], {
@@ -150,6 +153,7 @@ export default buildModule("Governance", (m) => {
   return {
     ...identity,
     ...treasury,
+    ...spending,
     timelock,
     votes,
     governor,

@@ -7,12 +7,13 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { governanceGas } from "./gas/governance";
 import { identityGas } from "./gas/identity";
+import { spendingGas } from "./gas/spending";
 import { treasuryGas } from "./gas/treasury";
 import type { GasMeasurement, GasScenario } from "./gas/types";
 
 const SNAPSHOT = "gas-snapshot.json";
 const TOLERANCE = 0.01;
-const scenarios: GasScenario[] = [identityGas, treasuryGas, governanceGas];
+const scenarios: GasScenario[] = [identityGas, treasuryGas, spendingGas, governanceGas];
 
 type Snapshot = Record<string, { gas: number; target?: number; reference?: string; conditions: string }>;
 

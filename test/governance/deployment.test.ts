@@ -11,10 +11,13 @@ describe("Governance deployment (deploy/modules/Governance.ts)", () => {
     const f = await loadFixture(deployWithAgents);
     const timelock = await f.timelock.getAddress();
     const deployer = f.deployer.address;
-    const { RevenueRouter__factory, EarningsDistributor__factory } = await import("../../typechain-types");
+    const { RevenueRouter__factory, EarningsDistributor__factory, SpendingLimitModule__factory } = await import(
+      "../../typechain-types"
+    );
     const router = RevenueRouter__factory.connect(f.router, f.deployer);
     const distributor = EarningsDistributor__factory.connect(f.distributor, f.deployer);
-    for (const c of [f.registry, f.votes, f.evolution, f.treasury, router, distributor]) {
+    const limits = SpendingLimitModule__factory.connect(f.spendingLimits, f.deployer);
+    for (const c of [f.registry, f.votes, f.evolution, f.treasury, router, distributor, limits]) {
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, timelock)).to.equal(true);
       expect(await c.hasRole(DEFAULT_ADMIN_ROLE, deployer)).to.equal(false);
     }
@@ -26,6 +29,8 @@ describe("Governance deployment (deploy/modules/Governance.ts)", () => {
     expect(await f.policy.owner()).to.equal(timelock);
     expect(await distributor.hasRole(role("EARNINGS_POSTER_ROLE"), deployer)).to.equal(false);
     expect(await distributor.hasRole(role("GUARDIAN_ROLE"), f.guardianAddress)).to.equal(true);
+    expect(await limits.hasRole(role("GUARDIAN_ROLE"), f.guardianAddress)).to.equal(true);
+    expect(await limits.hasRole(role("GUARDIAN_ROLE"), deployer)).to.equal(false);
   });
 
   it("wires the timelock: the governor proposes, executes and cancels; the guardian Safe cancels", async () => {
