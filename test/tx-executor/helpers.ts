@@ -1,0 +1,225 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
+import { TxExecutorService } from "../../keepers/tx-executor/service";
+import { makeTempDir } from "../helpers/tmp";
+
+/*
+ * The tx-executor for tests: in process (fast, for the API and the bad-input matrix), or as a real
+ * child process started through ts-node (for kill -9, restarts and several instances), stopped by
+ * its PID in an after hook and, as a last resort, at exit.
+ */
+
+const REPO = resolve(__dirname, "..", "..");
+
+/** Hardhat dev keys: 1 = relayer, 2 = sentinel (0 deploys). Local chains only. */
+export const RELAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+export const SENTINEL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+export const KEEPER_TOKEN = "earnings-token-0123456789abcdef";
+export const OTHER_KEEPER_TOKEN = "backup-token-0123456789abcdef00";
+
+export type ExecutorEnv = Record<string, string | undefined>;
+
+/** What every test executor gets: a fresh PGlite folder unless DATABASE_URL is given, 1 confirmation, fast loops. */
+export function executorEnv(rpcUrl: string, extra: ExecutorEnv = {}): ExecutorEnv {
+  return {
+    RPC_URLS: rpcUrl,
+    CHAIN_ID: "31337",
+    DATA_DIR: join(makeTempDir("covenant-executor-"), "db"),
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: "0",
+    CONFIRMATIONS: "1",
+    POLL_INTERVAL_MS: "200",
+    RPC_TIMEOUT_MS: "2000",
+    LOG_LEVEL: "warn",
+    KEEPER_PRIVATE_KEY: RELAYER_KEY,
+    KEEPER_TOKENS: `earnings=${KEEPER_TOKEN},backup=${OTHER_KEEPER_TOKEN}`,
+    AGENT_RATE_LIMIT: "100000",
+    ...extra,
+  };
+}
+
+/** An executor in this process. `stop()` is the graceful path (as on SIGTERM). */
+export async function startInProcess(
+  env: ExecutorEnv,
+): Promise<{ service: TxExecutorService; url: string; stop(): Promise<void> }> {
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  const service = new TxExecutorService({ env, logDestination: env.LOG_LEVEL === "silent" ? quiet : undefined });
+  await service.start();
+  return {
+    service,
+    url: service.url(),
+    stop: async () => {
+      await service.stop("test done");
+    },
+  };
+}
+
+export type ExecutorProcess = {
+  pid: number;
+  url: string;
+  /** Log lines so far (JSON). */
+  logs(): string[];
+  /** SIGTERM and wait for the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: no chance to finish anything. */
+  kill9(): Promise<void>;
+  exited: Promise<number | null>;
+};
+
+const children = new Map<number, ChildProcess>();
+
+/** Starts `keepers/tx-executor/main.ts` as a child process through ts-node and waits for its URL. */
+export async function startExecutorProcess(env: ExecutorEnv, timeoutMs = 60_000): Promise<ExecutorProcess> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register", join("keepers", "tx-executor", "main.ts")], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (child.pid === undefined) throw new Error("executor did not start");
+  const pid = child.pid;
+  children.set(pid, child);
+  const lines: string[] = [];
+  let buffer = "";
+  let resolveUrl!: (url: string) => void;
+  const urlReady = new Promise<string>((r) => {
+    resolveUrl = r;
+  });
+  const onData = (b: Buffer) => {
+    buffer += b.toString();
+    let i = buffer.indexOf("\n");
+    while (i >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      lines.push(line);
+      if (lines.length > 5_000) lines.shift();
+      const m = /"url":"(http:\/\/[^"]+)".*"msg":"service started"/.exec(line);
+      if (m) resolveUrl(m[1]!);
+      i = buffer.indexOf("\n");
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      children.delete(pid);
+      r(code);
+    }),
+  );
+  const timer = new Promise<never>((_, reject) => {
+    const t = setTimeout(
+      () => reject(new Error(`executor did not start in ${timeoutMs} ms:\n${lines.slice(-20).join("\n")}`)),
+      timeoutMs,
+    );
+    t.unref();
+  });
+  const early = exited.then((code) => {
+    throw new Error(`executor exited early (${code}):\n${lines.slice(-20).join("\n")}`);
+  });
+  let url: string;
+  try {
+    url = await Promise.race([urlReady, timer, early]);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  early.catch(() => undefined);
+  return {
+    pid,
+    url,
+    logs: () => [...lines],
+    exited,
+    stop: async (ms = 20_000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), ms);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    kill9: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(pid, "SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Stops every executor child this process started (SIGKILL: for after hooks). */
+export async function killAllExecutors(): Promise<void> {
+  await Promise.all(
+    [...children.values()].map(
+      (c) =>
+        new Promise<void>((r) => {
+          if (c.exitCode !== null || c.signalCode !== null) return r();
+          c.once("exit", () => r());
+          c.kill("SIGKILL");
+        }),
+    ),
+  );
+}
+
+process.once("exit", () => {
+  for (const pid of children.keys()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/* ------------------------------------------ client ------------------------------------------ */
+
+export type ApiResponse = { status: number; body: Record<string, unknown>; headers: Headers };
+
+export async function api(
+  url: string,
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+  options: { token?: string; raw?: string; contentType?: string } = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined || options.raw !== undefined)
+    headers["content-type"] = options.contentType ?? "application/json";
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(url + path, {
+    method,
+    headers,
+    body: options.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
+}
+
+/** A keeper transaction body for POST /tx/execute. */
+export function keeperTx(key: string, to: string, data: string, extra: Record<string, string> = {}) {
+  return { kind: "keeper", idempotencyKey: key, to, data, ...extra };
+}
+
+/** Polls GET /tx/status/:id until every id is final; returns the records by id. */
+export async function waitFinal(
+  url: string,
+  ids: readonly string[],
+  timeoutMs = 60_000,
+): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  const deadline = Date.now() + timeoutMs;
+  let pending = [...new Set(ids)];
+  while (pending.length > 0) {
+    const still: string[] = [];
+    for (const id of pending) {
+      const r = await api(url, "GET", `/tx/status/${id}`);
+      const status = r.body.status as string;
+      if (["confirmed", "failed", "rejected"].includes(status)) out.set(id, r.body);
+      else still.push(id);
+    }
+    pending = still;
+    if (pending.length === 0) break;
+    if (Date.now() > deadline)
+      throw new Error(`${pending.length} requests not final after ${timeoutMs} ms (e.g. ${pending[0]})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return out;
+}
