@@ -145,9 +145,7 @@ export class ExecutorStore {
     );
   }
 
-  async auditTrail(
-    requestId: string,
-  ): Promise<
+  async auditTrail(requestId: string): Promise<
     {
       id: string;
       at: Date;
