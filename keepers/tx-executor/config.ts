@@ -83,6 +83,7 @@ export const executorConfigSchema = keeperConfigSchema(
       .regex(/^[A-Za-z0-9._:-]{1,64}$/, "expected 1-64 characters of A-Z a-z 0-9 . _ : -")
       .optional(),
     SIMULATE_AT: simulateAtVar,
+    EVALUATION_CLAIM_MS: intVar(1_000, 600_000, 10_000),
     GAS_MARGIN_PERCENT: intVar(0, 500, 25),
     MAX_IN_FLIGHT: intVar(1, 10_000, 64),
     BROADCAST_CONCURRENCY: intVar(1, 64, 4),

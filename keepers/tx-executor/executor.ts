@@ -70,7 +70,10 @@ export type ExecutorOptions = {
   simulateAt: "pending" | "latest";
   rateLimit: { requests: number; windowMs: number };
   breaker: { overCapRefusals: number; unknownTargetRefusals: number; windowMs: number };
-  /** How long one instance may hold a request while checking it. */
+  /**
+   * How long one instance holds a request while checking it (default 10 s). A crashed instance's
+   * claims lapse after this; a slow check that outlives its claim loses the race harmlessly.
+   */
   evaluationClaimMs?: number;
   logger: Logger;
   metrics: ExecutorMetrics;
@@ -118,6 +121,10 @@ export class Executor {
       addSender(account, "relayer");
       this.keeperSenders.set(keeper, account.address);
     }
+  }
+
+  private get claimMs(): number {
+    return this.o.evaluationClaimMs ?? 10_000;
   }
 
   get senderAddresses(): Address[] {
@@ -199,7 +206,7 @@ export class Executor {
     if (existing) {
       row = existing;
     } else {
-      const inserted = await this.o.store.insert(req);
+      const inserted = await this.o.store.insert(req, this.claimMs);
       if ("replayOf" in inserted) {
         return this.refuseEarly(
           req,
@@ -227,16 +234,20 @@ export class Executor {
     }
 
     // 5. Check it. A chain that cannot be read leaves it queued for the loop to check later.
-    const outcome = await this.evaluate(row.id, sub.kind === "spend" ? sub.spend : undefined);
+    const outcome = await this.evaluate(
+      row.id,
+      sub.kind === "spend" ? sub.spend : undefined,
+      existing ? undefined : row,
+    );
     if (outcome.type === "queued") log.warn({ txId: row.id }, "request stored; its check waits for the chain");
     return outcome;
   }
 
   /** Claims, checks and accepts or rejects a stored request. Used on arrival and by the loop. */
-  private async evaluate(id: string, spend?: ParsedSpend): Promise<Outcome> {
-    let row: RequestRow | undefined;
+  private async evaluate(id: string, spend?: ParsedSpend, claimed?: RequestRow): Promise<Outcome> {
+    let row: RequestRow | undefined = claimed;
     try {
-      row = await this.o.store.claimForEvaluation(id, this.o.evaluationClaimMs ?? 30_000);
+      row ??= await this.o.store.claimForEvaluation(id, this.claimMs);
     } catch (err) {
       // Reopening a refused Spend whose nonce another live request holds now.
       if (err instanceof StoreError && err.sqlState === "23505") {
@@ -459,23 +470,26 @@ export class Executor {
     const call: PreparedCall = this.o.policy.freezeCall(agentId, reason);
     const block = await this.o.store.block(agentId);
     const key = `freeze:agent:${agentId}:${block?.tripped_at.getTime() ?? Date.now()}`;
-    const inserted = await this.o.store.insert({
-      scope: "breaker",
-      key,
-      bodyHash: createHash("sha256").update(`${call.to}${call.data}`).digest("hex"),
-      kind: "freeze",
-      agentId,
-      chainId: this.chainId,
-      sender: this.sentinel,
-      to: call.to,
-      data: call.data,
-      value: call.value,
-      label: `sentinel freeze of agent ${agentId}: ${reason}`,
-      body: { agentId: agentId.toString(), reason },
-    });
+    const inserted = await this.o.store.insert(
+      {
+        scope: "breaker",
+        key,
+        bodyHash: createHash("sha256").update(`${call.to}${call.data}`).digest("hex"),
+        kind: "freeze",
+        agentId,
+        chainId: this.chainId,
+        sender: this.sentinel,
+        to: call.to,
+        data: call.data,
+        value: call.value,
+        label: `sentinel freeze of agent ${agentId}: ${reason}`,
+        body: { agentId: agentId.toString(), reason },
+      },
+      this.claimMs,
+    );
     if ("replayOf" in inserted) return;
     await this.o.store.setFreezeRequest(agentId, inserted.row.id);
-    const outcome = await this.evaluate(inserted.row.id);
+    const outcome = await this.evaluate(inserted.row.id, undefined, inserted.created ? inserted.row : undefined);
     if (outcome.type === "rejected") {
       this.o.logger.error(
         { agentId: agentId.toString(), reason: outcome.rejection.message },

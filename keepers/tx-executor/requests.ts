@@ -184,57 +184,51 @@ export class ExecutorStore {
   /* ---------------------------------------- requests --------------------------------------- */
 
   /**
-   * Stores a new request, or returns the one already stored under (scope, key). `created` tells
-   * which. The spend-nonce index refuses a second live request for the same signed Spend: that
-   * surfaces as `replayOf`.
+   * Stores a new request, claimed by this instance for its first check, or returns the one already
+   * stored under (scope, key). `created` tells which. The spend-nonce index refuses a second live
+   * request for the same signed Spend: that surfaces as `replayOf`. One statement: the row and its
+   * "received" audit entry are written together.
    */
-  async insert(r: NewRequest): Promise<{ row: RequestRow; created: boolean } | { replayOf: string }> {
+  async insert(r: NewRequest, claimMs: number): Promise<{ row: RequestRow; created: boolean } | { replayOf: string }> {
     try {
-      const row = await this.db.transaction(async (tx) => {
-        const { rows } = await tx.query<RequestRow>(
-          `INSERT INTO ${this.t.requests}
+      const { rows } = await this.db.query<RequestRow>(
+        `WITH ins AS (
+           INSERT INTO ${this.t.requests}
              (id, scope, key, body_hash, kind, agent_id, keeper, chain_id, sender, to_address, data, value, gas_limit,
-              label, body, spend_nonce, spend_token, spend_amount, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'queued')
+              label, body, spend_nonce, spend_token, spend_amount, status, claimed_by, claimed_until)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'queued', $19,
+                   now() + $20 * interval '1 millisecond')
            ON CONFLICT (scope, key) DO NOTHING
-           RETURNING *`,
-          [
-            randomUUID(),
-            r.scope,
-            r.key,
-            r.bodyHash,
-            r.kind,
-            r.agentId ?? null,
-            r.keeper ?? null,
-            r.chainId,
-            r.sender,
-            r.to,
-            r.data,
-            r.value,
-            r.gas ?? null,
-            r.label ?? null,
-            JSON.stringify(r.body, bigintJson),
-            r.spend?.nonce ?? null,
-            r.spend?.token ?? null,
-            r.spend?.amount ?? null,
-          ],
-        );
-        const created = rows[0];
-        if (created) {
-          await this.audit(
-            {
-              requestId: created.id,
-              scope: r.scope,
-              agentId: r.agentId,
-              event: "received",
-              detail: { kind: r.kind, key: r.key, to: r.to, value: r.value.toString(), label: r.label },
-            },
-            tx,
-          );
-        }
-        return created;
-      });
-      if (row) return { row, created: true };
+           RETURNING *),
+         audit AS (
+           INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, detail, instance)
+           SELECT id, scope, agent_id, 'received', $21::jsonb, $19 FROM ins)
+         SELECT * FROM ins`,
+        [
+          randomUUID(),
+          r.scope,
+          r.key,
+          r.bodyHash,
+          r.kind,
+          r.agentId ?? null,
+          r.keeper ?? null,
+          r.chainId,
+          r.sender,
+          r.to,
+          r.data,
+          r.value,
+          r.gas ?? null,
+          r.label ?? null,
+          JSON.stringify(r.body, bigintJson),
+          r.spend?.nonce ?? null,
+          r.spend?.token ?? null,
+          r.spend?.amount ?? null,
+          this.instance,
+          claimMs,
+          JSON.stringify({ kind: r.kind, key: r.key, to: r.to, value: r.value.toString(), label: r.label }),
+        ],
+      );
+      if (rows[0]) return { row: rows[0], created: true };
     } catch (err) {
       if (err instanceof StoreError && err.sqlState === "23505" && r.spend) {
         const other = await this.liveSpend(r.agentId!, r.spend.nonce);
@@ -306,33 +300,36 @@ export class ExecutorStore {
     );
   }
 
-  /** Refuses a request that was being evaluated; false when the claim was lost. */
-  async reject(row: RequestRow, code: RejectionCode, http: number, message: string, revertReason?: string) {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<RequestRow>(
-        `UPDATE ${this.t.requests}
+  /** Refuses a request that was being evaluated (row and audit entry in one statement). */
+  async reject(
+    row: RequestRow,
+    code: RejectionCode,
+    http: number,
+    message: string,
+    revertReason?: string,
+  ): Promise<RequestRow | undefined> {
+    const { rows } = await this.db.query<RequestRow>(
+      `WITH up AS (
+         UPDATE ${this.t.requests}
             SET status = 'rejected', reject_code = $2, reject_http = $3, error = $4, revert_reason = $5,
                 claimed_by = NULL, claimed_until = NULL, finished_at = now(), updated_at = now()
           WHERE id = $1 AND status = 'queued' AND accepted_at IS NULL
-          RETURNING *`,
-        [row.id, code, http, message, revertReason ?? null],
-      );
-      if (rows[0]) {
-        await this.audit(
-          {
-            requestId: row.id,
-            scope: row.scope,
-            agentId: row.agent_id,
-            event: "rejected",
-            code,
-            reason: message,
-            detail: revertReason ? { revertReason } : null,
-          },
-          tx,
-        );
-      }
-      return rows[0];
-    });
+          RETURNING *),
+       audit AS (
+         INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, code, reason, detail, instance)
+         SELECT id, scope, agent_id, 'rejected', $2, $4, $6::jsonb, $7 FROM up)
+       SELECT * FROM up`,
+      [
+        row.id,
+        code,
+        http,
+        message,
+        revertReason ?? null,
+        revertReason ? JSON.stringify({ revertReason }) : null,
+        this.instance,
+      ],
+    );
+    return rows[0];
   }
 
   /**
@@ -344,52 +341,47 @@ export class ExecutorStore {
   async accept(
     row: RequestRow,
     gasLimit: bigint,
-    allowance?: { atBlock: bigint; remaining: bigint; periodLabel?: string },
+    allowance?: { atBlock: bigint; remaining: bigint },
   ): Promise<{ accepted: RequestRow } | { overDaily: { remaining: bigint; inFlight: bigint } } | { lost: true }> {
+    const detail = JSON.stringify({
+      gasLimit: gasLimit.toString(),
+      ...(allowance && { allowanceAtBlock: allowance.atBlock.toString(), remaining: allowance.remaining.toString() }),
+    });
+    const update = (db: Queryable) =>
+      db.query<RequestRow>(
+        `WITH up AS (
+           UPDATE ${this.t.requests}
+              SET accepted_at = now(), gas_limit = $2, claimed_by = NULL, claimed_until = NULL, error = NULL,
+                  updated_at = now()
+            WHERE id = $1 AND status = 'queued' AND accepted_at IS NULL AND claimed_by = $3
+            RETURNING *),
+         audit AS (
+           INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, detail, instance)
+           SELECT id, scope, agent_id, 'accepted', $4::jsonb, $3 FROM up)
+         SELECT * FROM up`,
+        [row.id, gasLimit, this.instance, detail],
+      );
+    if (!allowance || row.agent_id === null || row.spend_amount === null) {
+      const { rows } = await update(this.db);
+      return rows[0] ? { accepted: rows[0] } : { lost: true };
+    }
     return this.db.transaction(async (tx) => {
-      if (allowance && row.agent_id !== null && row.spend_amount !== null) {
-        await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`covenant.tx_executor.agent.${row.agent_id}`]);
-        const { rows } = await tx.query<{ total: string | null }>(
-          `SELECT sum(spend_amount) AS total FROM ${this.t.requests}
-            WHERE kind = 'spend' AND agent_id = $1 AND spend_token = $2 AND id <> $3 AND accepted_at IS NOT NULL
-              AND (
-                (status IN ('queued', 'submitted') AND (seen_block IS NULL OR seen_block > $4))
-                OR (status = 'confirmed' AND block_number > $4)
-              )`,
-          [row.agent_id, row.spend_token, row.id, allowance.atBlock],
-        );
-        const inFlight = BigInt(rows[0]?.total ?? "0");
-        if (inFlight + BigInt(row.spend_amount) > allowance.remaining) {
-          return { overDaily: { remaining: allowance.remaining, inFlight } };
-        }
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`covenant.tx_executor.agent.${row.agent_id}`]);
+      const { rows: sums } = await tx.query<{ total: string | null }>(
+        `SELECT sum(spend_amount) AS total FROM ${this.t.requests}
+          WHERE kind = 'spend' AND agent_id = $1 AND spend_token = $2 AND id <> $3 AND accepted_at IS NOT NULL
+            AND (
+              (status IN ('queued', 'submitted') AND (seen_block IS NULL OR seen_block > $4))
+              OR (status = 'confirmed' AND block_number > $4)
+            )`,
+        [row.agent_id, row.spend_token, row.id, allowance.atBlock],
+      );
+      const inFlight = BigInt(sums[0]?.total ?? "0");
+      if (inFlight + BigInt(row.spend_amount!) > allowance.remaining) {
+        return { overDaily: { remaining: allowance.remaining, inFlight } };
       }
-      const { rows } = await tx.query<RequestRow>(
-        `UPDATE ${this.t.requests}
-            SET accepted_at = now(), gas_limit = $2, claimed_by = NULL, claimed_until = NULL, error = NULL,
-                updated_at = now()
-          WHERE id = $1 AND status = 'queued' AND accepted_at IS NULL AND claimed_by = $3
-          RETURNING *`,
-        [row.id, gasLimit, this.instance],
-      );
-      const accepted = rows[0];
-      if (!accepted) return { lost: true as const };
-      await this.audit(
-        {
-          requestId: row.id,
-          scope: row.scope,
-          agentId: row.agent_id,
-          event: "accepted",
-          detail: {
-            gasLimit: gasLimit.toString(),
-            ...(allowance && {
-              allowanceAtBlock: allowance.atBlock.toString(),
-              remaining: allowance.remaining.toString(),
-            }),
-          },
-        },
-        tx,
-      );
-      return { accepted };
+      const { rows } = await update(tx);
+      return rows[0] ? { accepted: rows[0] } : { lost: true as const };
     });
   }
 
@@ -451,7 +443,7 @@ export class ExecutorStore {
           tx,
         );
       }
-      const out: RequestRow[] = [];
+      const batch: { row: RequestRow; signed: Signed }[] = [];
       let unaffordable = false;
       for (const row of todo) {
         const signed = await sign(row, next);
@@ -462,43 +454,50 @@ export class ExecutorStore {
           break;
         }
         budget -= cost;
-        const { rows } = await tx.query<RequestRow>(
-          `UPDATE ${this.t.requests}
-              SET nonce = $2, hash = $3, attempts = 1, max_fee_per_gas = $4, max_priority_fee_per_gas = $5,
-                  last_signed_at = now(), updated_at = now()
-            WHERE id = $1
-            RETURNING *`,
-          [row.id, next, signed.hash, signed.fees.maxFeePerGas, tipOf(signed.fees)],
-        );
-        await tx.query(
-          `INSERT INTO ${this.t.attempts} (request_id, n, hash, raw_tx, max_fee_per_gas, max_priority_fee_per_gas)
-           VALUES ($1, 0, $2, $3, $4, $5)`,
-          [row.id, signed.hash, signed.raw, signed.fees.maxFeePerGas, tipOf(signed.fees)],
-        );
-        await this.audit(
-          {
-            requestId: row.id,
-            scope: row.scope,
-            agentId: row.agent_id,
-            event: "signed",
-            detail: {
-              sender,
-              nonce: next,
-              hash: signed.hash,
-              maxFeePerGas: signed.fees.maxFeePerGas.toString(),
-              maxPriorityFeePerGas: tipOf(signed.fees)?.toString(),
-            },
-          },
-          tx,
-        );
-        out.push(rows[0]!);
+        batch.push({ row, signed });
         next++;
       }
+      if (batch.length === 0) return { signed: [], unaffordable };
+      // The whole batch in one statement: nonces and hashes on the requests, the signed bytes as
+      // attempts, one audit entry each.
+      const { rows } = await tx.query<RequestRow>(
+        `WITH v AS (
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::numeric[])
+             AS v(id, nonce, hash, raw, max_fee, tip)),
+         up AS (
+           UPDATE ${this.t.requests} r
+              SET nonce = v.nonce, hash = v.hash, attempts = 1, max_fee_per_gas = v.max_fee,
+                  max_priority_fee_per_gas = v.tip, last_signed_at = now(), updated_at = now()
+             FROM v WHERE r.id = v.id
+           RETURNING r.*),
+         att AS (
+           INSERT INTO ${this.t.attempts} (request_id, n, hash, raw_tx, max_fee_per_gas, max_priority_fee_per_gas)
+           SELECT id, 0, hash, raw, max_fee, tip FROM v),
+         audit AS (
+           INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, detail, instance)
+           SELECT id, scope, agent_id, 'signed',
+                  jsonb_build_object('sender', $7::text, 'nonce', nonce, 'hash', hash,
+                                     'maxFeePerGas', max_fee_per_gas::text,
+                                     'maxPriorityFeePerGas', max_priority_fee_per_gas::text),
+                  $8
+             FROM up)
+         SELECT * FROM up ORDER BY nonce`,
+        [
+          batch.map((b) => b.row.id),
+          batch.map((b) => String(b.signed.nonce)),
+          batch.map((b) => b.signed.hash),
+          batch.map((b) => b.signed.raw),
+          batch.map((b) => b.signed.fees.maxFeePerGas.toString()),
+          batch.map((b) => tipOf(b.signed.fees)?.toString() ?? null),
+          sender,
+          this.instance,
+        ],
+      );
       await tx.query(
         `UPDATE ${this.t.nonces} SET next_nonce = $3, updated_at = now() WHERE chain_id = $1 AND address = $2`,
         [chainId, sender, next],
       );
-      return { signed: out, unaffordable };
+      return { signed: rows, unaffordable };
     });
   }
 
@@ -558,42 +557,33 @@ export class ExecutorStore {
     return rows[0];
   }
 
-  /** Records a broadcast try; `accepted` when a node took (or already knew) the transaction. */
+  /**
+   * Records a broadcast try; `accepted` when a node took (or already knew) the transaction. Audited
+   * once per attempt's first accepted broadcast and on every refusal, not on each re-send.
+   */
   async markBroadcast(row: RequestRow, hash: string, accepted: boolean, error?: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE ${this.t.requests}
-            SET status = CASE WHEN $2 AND status = 'queued' THEN 'submitted' ELSE status END,
-                first_sent_at = CASE WHEN $2 THEN coalesce(first_sent_at, now()) ELSE first_sent_at END,
-                last_sent_at = now(), error = CASE WHEN $2 THEN NULL ELSE $3 END, updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'submitted')`,
-        [row.id, accepted, error ?? null],
-      );
-      let first = false;
-      if (accepted) {
-        // now() is the transaction's start: equal only when this very transaction set it.
-        const { rows } = await tx.query<{ first: boolean }>(
-          `UPDATE ${this.t.attempts} SET broadcast_at = coalesce(broadcast_at, now())
-            WHERE hash = $1 RETURNING broadcast_at = now() AS first`,
-          [hash],
-        );
-        first = rows[0]?.first === true;
-      }
-      // One audit entry per attempt's first accepted broadcast and per refusal, not per re-send.
-      if (!accepted || first) {
-        await this.audit(
-          {
-            requestId: row.id,
-            scope: row.scope,
-            agentId: row.agent_id,
-            event: accepted ? "broadcast" : "broadcast_failed",
-            reason: error ?? null,
-            detail: { hash, nonce: row.nonce },
-          },
-          tx,
-        );
-      }
-    });
+    // now() is the statement's transaction start: equal to broadcast_at only when this statement set it.
+    await this.db.query(
+      `WITH up AS (
+         UPDATE ${this.t.requests}
+            SET status = CASE WHEN $3 AND status = 'queued' THEN 'submitted' ELSE status END,
+                first_sent_at = CASE WHEN $3 THEN coalesce(first_sent_at, now()) ELSE first_sent_at END,
+                last_sent_at = now(), error = CASE WHEN $3 THEN NULL ELSE $4 END, updated_at = now()
+          WHERE id = $1 AND status IN ('queued', 'submitted')
+          RETURNING id, scope, agent_id, nonce),
+       att AS (
+         UPDATE ${this.t.attempts} SET broadcast_at = coalesce(broadcast_at, now())
+          WHERE hash = $2 AND $3
+          RETURNING broadcast_at = now() AS first),
+       audit AS (
+         INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, reason, detail, instance)
+         SELECT id, scope, agent_id, CASE WHEN $3 THEN 'broadcast' ELSE 'broadcast_failed' END, $4,
+                jsonb_build_object('hash', $2::text, 'nonce', nonce), $5
+           FROM up
+          WHERE NOT $3 OR EXISTS (SELECT 1 FROM att WHERE first))
+       SELECT 1`,
+      [row.id, hash, accepted, accepted ? null : (error ?? null), this.instance],
+    );
   }
 
   /** Stores a replacement (same nonce, higher fees) before it is broadcast. */
@@ -676,8 +666,9 @@ export class ExecutorStore {
   }
 
   /**
-   * Final state from a receipt deep enough (or a nonce taken by a foreign transaction). Gas is
-   * recorded per agent in the same transaction. Returns the row, or undefined if already final.
+   * Final state from a receipt deep enough (or a nonce taken by a foreign transaction). The audit
+   * entry and, for a transaction sent for an agent, its gas are written by the same statement.
+   * Returns the row, or undefined if it was already final.
    */
   async finish(
     row: RequestRow,
@@ -692,65 +683,47 @@ export class ExecutorStore {
       error?: string;
     },
   ): Promise<RequestRow | undefined> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<RequestRow>(
-        `UPDATE ${this.t.requests}
+    const mined = f.gasUsed !== undefined && f.effectiveGasPrice !== undefined && f.hash !== undefined;
+    const detail = JSON.stringify({
+      hash: f.hash,
+      nonce: row.nonce,
+      block: f.blockNumber?.toString(),
+      gasUsed: f.gasUsed?.toString(),
+      effectiveGasPrice: f.effectiveGasPrice?.toString(),
+    });
+    const { rows } = await this.db.query<RequestRow>(
+      `WITH up AS (
+         UPDATE ${this.t.requests}
             SET status = $2, hash = coalesce($3, hash), gas_used = $4, effective_gas_price = $5, block_number = $6,
                 block_hash = $7, revert_reason = $8, error = $9, seen_block = NULL, seen_block_hash = NULL,
                 seen_hash = NULL, finished_at = now(), updated_at = now()
           WHERE id = $1 AND status IN ('queued', 'submitted')
-          RETURNING *`,
-        [
-          row.id,
-          f.status,
-          f.hash ?? null,
-          f.gasUsed ?? null,
-          f.effectiveGasPrice ?? null,
-          f.blockNumber ?? null,
-          f.blockHash ?? null,
-          f.revertReason ?? null,
-          f.error ?? null,
-        ],
-      );
-      const done = rows[0];
-      if (!done) return undefined;
-      await this.audit(
-        {
-          requestId: row.id,
-          scope: row.scope,
-          agentId: row.agent_id,
-          event: f.status,
-          reason: f.revertReason ?? f.error ?? null,
-          detail: {
-            hash: f.hash,
-            nonce: row.nonce,
-            block: f.blockNumber?.toString(),
-            gasUsed: f.gasUsed?.toString(),
-            effectiveGasPrice: f.effectiveGasPrice?.toString(),
-          },
-        },
-        tx,
-      );
-      if (row.agent_id !== null && f.gasUsed !== undefined && f.effectiveGasPrice !== undefined && f.hash) {
-        await tx.query(
-          `INSERT INTO ${this.t.gas}
-             (request_id, agent_id, kind, hash, block_number, gas_used, effective_gas_price, cost_wei)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (request_id) DO NOTHING`,
-          [
-            row.id,
-            row.agent_id,
-            row.kind,
-            f.hash,
-            f.blockNumber,
-            f.gasUsed,
-            f.effectiveGasPrice,
-            f.gasUsed * f.effectiveGasPrice,
-          ],
-        );
-      }
-      return done;
-    });
+          RETURNING *),
+       audit AS (
+         INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, reason, detail, instance)
+         SELECT id, scope, agent_id, $2, coalesce($8, $9), $10::jsonb, $11 FROM up),
+       gas AS (
+         INSERT INTO ${this.t.gas} (request_id, agent_id, kind, hash, block_number, gas_used, effective_gas_price, cost_wei)
+         SELECT id, agent_id, kind, $3, $6, $4, $5, $4::numeric * $5::numeric FROM up
+          WHERE agent_id IS NOT NULL AND $12
+         ON CONFLICT (request_id) DO NOTHING)
+       SELECT * FROM up`,
+      [
+        row.id,
+        f.status,
+        f.hash ?? null,
+        f.gasUsed ?? null,
+        f.effectiveGasPrice ?? null,
+        f.blockNumber ?? null,
+        f.blockHash ?? null,
+        f.revertReason ?? null,
+        f.error ?? null,
+        detail,
+        this.instance,
+        mined,
+      ],
+    );
+    return rows[0];
   }
 
   /* ------------------------------------ agents and gas ------------------------------------- */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { BaseService, ConfigError, type Env, loadMigrations, loadSigner } from "../shared";
+import { BaseService, ConfigError, type Env, loadMigrations, loadSigner, withRetry } from "../shared";
 import { registerRoutes } from "./api";
 import { KeeperTokens } from "./auth";
 import { type ExecutorConfig, executorConfigSchema } from "./config";
@@ -47,7 +47,14 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
       }
     }
     const { store, schema } = await this.openStore(loadMigrations(join(__dirname, "migrations")));
-    const chain = await this.connectChain();
+    // A node that closes idle keep-alive connections fails the first request with "other side
+    // closed"; eth_chainId at start goes out without a retry of its own, so retry it here.
+    const chain = await withRetry(() => this.connectChain(), {
+      retries: 4,
+      baseDelayMs: 250,
+      maxDelayMs: 2_000,
+      onRetry: ({ err, attempt }) => this.logger.warn({ err, attempt }, "RPC not answering at start; retrying"),
+    });
     const relayer = await loadSigner(cfg);
     if (!relayer) throw new ConfigError([{ variable: "KEEPER_PRIVATE_KEY", message: "required (the relayer key)" }]);
     const sentinel = cfg.SENTINEL_PRIVATE_KEY ? privateKeyToAccount(cfg.SENTINEL_PRIVATE_KEY.reveal()) : undefined;
@@ -84,6 +91,7 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
       },
       gasMarginPercent: cfg.GAS_MARGIN_PERCENT,
       simulateAt: cfg.SIMULATE_AT,
+      evaluationClaimMs: cfg.EVALUATION_CLAIM_MS,
       rateLimit: { requests: cfg.AGENT_RATE_LIMIT, windowMs: cfg.AGENT_RATE_WINDOW_MS },
       breaker: {
         overCapRefusals: cfg.BREAKER_OVER_CAP_REFUSALS,

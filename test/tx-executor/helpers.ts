@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
+import { type Address, createPublicClient, type Hex, http, toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { openStore } from "../../keepers/shared";
 import { TxExecutorService } from "../../keepers/tx-executor/service";
+import { rpc } from "../helpers/hardhatNode";
+import { compileEmitter } from "../helpers/testContract";
 import { makeTempDir } from "../helpers/tmp";
 
 /*
@@ -20,18 +26,43 @@ export const OTHER_KEEPER_TOKEN = "backup-token-0123456789abcdef00";
 
 export type ExecutorEnv = Record<string, string | undefined>;
 
-/** What every test executor gets: a fresh PGlite folder unless DATABASE_URL is given, 1 confirmation, fast loops. */
-export function executorEnv(rpcUrl: string, extra: ExecutorEnv = {}): ExecutorEnv {
+let template: Promise<string> | undefined;
+
+/**
+ * A PGlite folder initialised once per test process (initdb takes 3-20 s depending on load) and
+ * copied for each executor: an empty database, as a fresh DATA_DIR would be.
+ */
+function pgliteTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = join(makeTempDir("covenant-pglite-template-"), "db");
+    const store = await openStore({ dataDir: dir });
+    await store.close();
+    return dir;
+  })();
+  return template;
+}
+
+/** A fresh, initialised PGlite folder. */
+export async function freshDataDir(): Promise<string> {
+  const dir = join(makeTempDir("covenant-executor-"), "db");
+  cpSync(await pgliteTemplate(), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * What every test executor gets: a fresh PGlite folder unless DATABASE_URL is given, 1 confirmation,
+ * fast loops. Logs: silent in process, info (needed to learn the URL) in a child.
+ */
+export async function executorEnv(rpcUrl: string, extra: ExecutorEnv = {}): Promise<ExecutorEnv> {
   return {
     RPC_URLS: rpcUrl,
     CHAIN_ID: "31337",
-    DATA_DIR: join(makeTempDir("covenant-executor-"), "db"),
+    DATA_DIR: extra.DATABASE_URL ? undefined : await freshDataDir(),
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: "0",
     CONFIRMATIONS: "1",
     POLL_INTERVAL_MS: "200",
     RPC_TIMEOUT_MS: "2000",
-    LOG_LEVEL: "warn",
     KEEPER_PRIVATE_KEY: RELAYER_KEY,
     KEEPER_TOKENS: `earnings=${KEEPER_TOKEN},backup=${OTHER_KEEPER_TOKEN}`,
     AGENT_RATE_LIMIT: "100000",
@@ -44,7 +75,11 @@ export async function startInProcess(
   env: ExecutorEnv,
 ): Promise<{ service: TxExecutorService; url: string; stop(): Promise<void> }> {
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-  const service = new TxExecutorService({ env, logDestination: env.LOG_LEVEL === "silent" ? quiet : undefined });
+  const level = env.LOG_LEVEL ?? "silent";
+  const service = new TxExecutorService({
+    env: { ...env, LOG_LEVEL: level },
+    logDestination: level === "silent" ? quiet : undefined,
+  });
   await service.start();
   return {
     service,
@@ -198,7 +233,10 @@ export function keeperTx(key: string, to: string, data: string, extra: Record<st
   return { kind: "keeper", idempotencyKey: key, to, data, ...extra };
 }
 
-/** Polls GET /tx/status/:id until every id is final; returns the records by id. */
+/**
+ * Polls GET /tx/status/:id until every id is final; returns the records by id. Waits on one id at a
+ * time (they finish close together), so polling does not flood the executor.
+ */
 export async function waitFinal(
   url: string,
   ids: readonly string[],
@@ -206,20 +244,92 @@ export async function waitFinal(
 ): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   const deadline = Date.now() + timeoutMs;
-  let pending = [...new Set(ids)];
-  while (pending.length > 0) {
-    const still: string[] = [];
-    for (const id of pending) {
+  for (const id of new Set(ids)) {
+    for (;;) {
       const r = await api(url, "GET", `/tx/status/${id}`);
-      const status = r.body.status as string;
-      if (["confirmed", "failed", "rejected"].includes(status)) out.set(id, r.body);
-      else still.push(id);
+      if (["confirmed", "failed", "rejected"].includes(r.body.status as string)) {
+        out.set(id, r.body);
+        break;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`request ${id} not final after ${timeoutMs} ms: ${JSON.stringify(r.body)}`);
+      await new Promise((res) => setTimeout(res, 200));
     }
-    pending = still;
-    if (pending.length === 0) break;
-    if (Date.now() > deadline)
-      throw new Error(`${pending.length} requests not final after ${timeoutMs} ms (e.g. ${pending[0]})`);
-    await new Promise((r) => setTimeout(r, 200));
   }
+  return out;
+}
+
+/* ------------------------------------------ chain ------------------------------------------- */
+
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The private key of Hardhat dev account `index` (local chains only); tests give each executor its own relayer. */
+export function devKey(index: number): `0x${string}` {
+  const key = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey;
+  if (!key) throw new Error("no key");
+  return toHex(key);
+}
+
+export function devAddress(index: number): Address {
+  return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).address;
+}
+
+/** Interval mining (automine off), as on a real chain. */
+export async function useIntervalMining(url: string, ms: number): Promise<void> {
+  await rpc(url, "evm_setAutomine", [false]);
+  await rpc(url, "evm_setIntervalMining", [ms]);
+}
+
+/** Ping(id) events of `emitter` from `from`, counted per id. */
+export async function pingCounts(url: string, emitter: Address): Promise<Map<bigint, number>> {
+  const client = createPublicClient({ transport: http(url) });
+  const { abi } = compileEmitter();
+  const logs = await client.getContractEvents({ address: emitter, abi, eventName: "Ping", fromBlock: 0n });
+  const counts = new Map<bigint, number>();
+  for (const log of logs) {
+    const id = (log.args as { id: bigint }).id;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Checks a sender's nonces: the transactions behind `hashes` use distinct nonces, and together with
+ * the `before` transactions the sender had, they fill 0 .. count-1 without a gap (the chain's count).
+ */
+export async function nonceReport(url: string, sender: Address, hashes: readonly Hex[]) {
+  const client = createPublicClient({ transport: http(url) });
+  const count = await client.getTransactionCount({ address: sender, blockTag: "latest" });
+  const nonces: number[] = [];
+  for (const hash of hashes) {
+    const tx = await client.getTransaction({ hash });
+    if (tx.from.toLowerCase() !== sender.toLowerCase()) throw new Error(`${hash} is not from ${sender}`);
+    nonces.push(tx.nonce);
+  }
+  const distinct = new Set(nonces);
+  return {
+    count,
+    nonces,
+    duplicates: nonces.length - distinct.size,
+    min: Math.min(...nonces),
+    max: Math.max(...nonces),
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; results in order. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }

@@ -15,7 +15,7 @@ describe("tx-executor: keeper transactions over HTTP", function () {
   before(async () => {
     node = await startHardhatNode();
     emitter = await deployEmitter(node.url);
-    ex = await startInProcess(executorEnv(node.url, { LOG_LEVEL: "silent" }));
+    ex = await startInProcess(await executorEnv(node.url));
   });
   after(async () => {
     await ex?.stop();
