@@ -31,7 +31,7 @@ export const parametersSchema = z
   .object({
     safes: z.object({ council: safeSpec, guardian: safeSpec }).strict(),
     /** One hot key per keeper role; each is granted its role and nothing else. */
-    keepers: z.object({ relayer: address }).catchall(address),
+    keepers: z.object({ relayer: address, sentinel: address }).catchall(address),
     Identity: z
       .object({
         recoveryDelay: z
@@ -39,6 +39,17 @@ export const parametersSchema = z
           .int()
           .min(3600)
           .max(90 * 86_400),
+      })
+      .strict(),
+    /** The sentinel keeper key may freeze at most `sentinelMaxFreezes` agents per `sentinelWindow` seconds. */
+    Spending: z
+      .object({
+        sentinelMaxFreezes: z.number().int().min(1).max(65_535),
+        sentinelWindow: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400),
       })
       .strict(),
   })
@@ -74,6 +85,12 @@ export function ignitionParameters(
       council: safes.council,
       relayer: params.keepers.relayer,
       recoveryDelay: params.Identity.recoveryDelay,
+    },
+    Spending: {
+      guardian: safes.guardian,
+      sentinel: params.keepers.sentinel,
+      sentinelMaxFreezes: params.Spending.sentinelMaxFreezes,
+      sentinelWindow: params.Spending.sentinelWindow,
     },
   };
 }

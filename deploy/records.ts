@@ -16,6 +16,8 @@ export interface DeploymentRecord {
   commit?: string;
   deployedAt?: string;
   contracts: Record<string, ContractRecord>;
+  /** The first block of the deployment; role events are read from here. */
+  fromBlock?: number;
   /** The account that deployed (it must hold no role afterwards). */
   deployer?: string;
   /** Role holders, as deployed (see deploy/parameters/<network>.json). */

@@ -84,6 +84,7 @@ async function main() {
     previous = undefined;
   }
 
+  const fromBlock = previous?.fromBlock ?? (await hre.ethers.provider.getBlockNumber());
   const safeContracts = await safeContractsFor(chainId, previous);
   console.log("phase 1: Safes");
   const conn = {
@@ -106,12 +107,14 @@ async function main() {
     registry: "AgentRegistry",
     agentGoals: "AgentGoals",
     councilFlags: "CouncilFlags",
+    spendingLimitModule: "SpendingLimitModule",
   };
   const record: DeploymentRecord = {
     chainId,
     network,
     commit: gitCommit(),
     deployedAt: new Date().toISOString(),
+    fromBlock,
     deployer: deployer.address,
     contracts: {},
     safes: { council, guardian },

@@ -11,9 +11,11 @@ import {
   goalTypes,
   type RegistryPrimaryType,
   registryTypes,
+  type SpendPrimaryType,
+  spendTypes,
 } from "./typedData";
 
-export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType;
+export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | SpendPrimaryType;
 
 /** Where an action is verified: the contract's address on a chain. */
 export interface Deployment {
@@ -21,6 +23,7 @@ export interface Deployment {
   registry: Address;
   goals?: Address;
   flags?: Address;
+  spendingLimits?: Address;
 }
 
 /** A fully specified typed-data action, ready to show, sign, hash or relay. */
@@ -45,8 +48,12 @@ export class ActionError extends Error {
 
 function typesOf(primaryType: PrimaryType): Record<string, readonly { name: string; type: string }[]> {
   const contract = actionContract[primaryType];
-  const all: Record<string, readonly { name: string; type: string }[]> =
-    contract === "registry" ? registryTypes : contract === "goals" ? goalTypes : flagTypes;
+  const all: Record<string, readonly { name: string; type: string }[]> = {
+    registry: registryTypes,
+    goals: goalTypes,
+    flags: flagTypes,
+    spendingLimits: spendTypes,
+  }[contract];
   const fields = all[primaryType];
   if (!fields) throw new ActionError(`unknown action ${primaryType}`);
   return { [primaryType]: fields };
@@ -55,8 +62,12 @@ function typesOf(primaryType: PrimaryType): Record<string, readonly { name: stri
 /** The EIP-712 domain of the contract that verifies `primaryType` in `deployment`. */
 export function domainFor(primaryType: PrimaryType, deployment: Deployment): TypedAction["domain"] {
   const contract: ActionContract = actionContract[primaryType];
-  const verifyingContract =
-    contract === "registry" ? deployment.registry : contract === "goals" ? deployment.goals : deployment.flags;
+  const verifyingContract = {
+    registry: deployment.registry,
+    goals: deployment.goals,
+    flags: deployment.flags,
+    spendingLimits: deployment.spendingLimits,
+  }[contract];
   if (!verifyingContract) throw new ActionError(`the deployment has no ${contract} address for ${primaryType}`);
   return { ...domainNames[contract], chainId: deployment.chainId, verifyingContract };
 }

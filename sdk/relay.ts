@@ -5,7 +5,7 @@ import type { PrimaryType, SignedAction } from "./actions";
 /** The transaction a relayer sends for a signed action. */
 export interface RelayCall {
   to: Address;
-  contractName: "AgentRegistry" | "AgentGoals" | "CouncilFlags";
+  contractName: "AgentRegistry" | "AgentGoals" | "CouncilFlags" | "SpendingLimitModule";
   functionName: string;
   args: readonly unknown[];
   data: Hex;
@@ -13,7 +13,10 @@ export interface RelayCall {
 
 type ArgsBuilder = (m: Record<string, unknown>, signature: Hex) => readonly unknown[];
 
-const calls: Record<Exclude<PrimaryType, "AgentWalletSet">, [RelayCall["contractName"], string, ArgsBuilder]> = {
+const calls: Record<
+  Exclude<PrimaryType, "AgentWalletSet" | "Spend">,
+  [RelayCall["contractName"], string, ArgsBuilder]
+> = {
   AcceptCharter: ["AgentRegistry", "acceptCharterBySig", (m, s) => [m.agentId, m.coreValues, m.deadline, s]],
   SetCoreValues: ["AgentRegistry", "setCoreValuesBySig", (m, s) => [m.agentId, m.coreValues, m.nonce, m.deadline, s]],
   SetEarningsWallet: [
@@ -68,6 +71,7 @@ export function relayCall(action: SignedAction): RelayCall {
   if (action.primaryType === "AgentWalletSet") {
     throw new Error("AgentWalletSet is sent by the operator with setAgentWallet, not relayed");
   }
+  if (action.primaryType === "Spend") return spendRelayCall(action as SignedAction<"Spend">);
   const entry = calls[action.primaryType];
   const [contractName, functionName, args] = entry;
   return build(contractName, functionName, action.domain.verifyingContract, args(action.message, action.signature));
@@ -84,5 +88,56 @@ export function rotateSignerCall(current: SignedAction<"RotateSigner">, next: Si
     m.deadline,
     current.signature,
     next.signature,
+  ]);
+}
+
+const EMPTY_DATA = "0x";
+
+/**
+ * The call that carries a signed `Spend` to the SpendingLimitModule. `mode` "spend" (the default) executes it now:
+ * `spendBySig` for a transfer (empty data) or `spendCallBySig` for a call; "queue" puts a spend above the
+ * per-transaction cap into the owners' approval queue with `queueSpendBySig`. One signature serves either; the module
+ * accepts it on exactly one path (a spend within the per-transaction cap cannot be queued, one above cannot be spent).
+ */
+export function spendRelayCall(action: SignedAction<"Spend">, mode: "spend" | "queue" = "spend"): RelayCall {
+  const m = action.message;
+  const s = action.signature;
+  const to = action.domain.verifyingContract;
+  const data = (m.data as Hex | undefined) ?? EMPTY_DATA;
+  if (mode === "queue") {
+    return build("SpendingLimitModule", "queueSpendBySig", to, [
+      m.agentId,
+      m.token,
+      m.to,
+      m.amount,
+      data,
+      m.nonce,
+      m.deadline,
+      m.gas,
+      s,
+    ]);
+  }
+  if (data === EMPTY_DATA) {
+    return build("SpendingLimitModule", "spendBySig", to, [
+      m.agentId,
+      m.token,
+      m.to,
+      m.amount,
+      m.nonce,
+      m.deadline,
+      m.gas,
+      s,
+    ]);
+  }
+  if (BigInt(m.token as string) !== 0n) throw new Error("a Spend with call data must have token 0 (the ETH value)");
+  return build("SpendingLimitModule", "spendCallBySig", to, [
+    m.agentId,
+    m.to,
+    m.amount,
+    data,
+    m.nonce,
+    m.deadline,
+    m.gas,
+    s,
   ]);
 }

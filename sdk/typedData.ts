@@ -93,14 +93,52 @@ export const flagTypes = {
   ],
 } as const;
 
+/**
+ * The agent's spend through its Safe (SpendingLimitModule): a transfer (`data` empty; `token` zero for ETH) or a call
+ * (`data` the call data, `token` zero, `amount` the ETH value). `gas` is the gas the call is given: the module refuses
+ * to start the call with less and forwards about that much.
+ */
+export const spendTypes = {
+  Spend: [
+    { name: "agentId", type: "uint256" },
+    { name: "token", type: "address" },
+    { name: "to", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "data", type: "bytes" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+    { name: "gas", type: "uint256" },
+  ],
+} as const;
+
+/**
+ * What a Safe's owners approve for a queued spend, under the SpendingLimitModule's domain. Owners sign it wrapped as
+ * a Safe message (protocol-kit `createMessage` / `signMessage`), so the Safe's threshold applies. Not an agent action.
+ */
+export const approveSpendTypes = {
+  ApproveSpend: [
+    { name: "queueId", type: "uint256" },
+    { name: "agentId", type: "uint256" },
+    { name: "token", type: "address" },
+    { name: "to", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "data", type: "bytes" },
+    { name: "gas", type: "uint256" },
+  ],
+} as const;
+
 export type RegistryPrimaryType = keyof typeof registryTypes;
 export type GoalPrimaryType = keyof typeof goalTypes;
 export type FlagPrimaryType = keyof typeof flagTypes;
+export type SpendPrimaryType = keyof typeof spendTypes;
 
 /** Which contract verifies each action; its EIP-712 domain is that contract's. */
-export type ActionContract = "registry" | "goals" | "flags";
+export type ActionContract = "registry" | "goals" | "flags" | "spendingLimits";
 
-export const actionContract: Record<RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType, ActionContract> = {
+export const actionContract: Record<
+  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | SpendPrimaryType,
+  ActionContract
+> = {
   AgentWalletSet: "registry",
   AcceptCharter: "registry",
   SetCoreValues: "registry",
@@ -114,6 +152,7 @@ export const actionContract: Record<RegistryPrimaryType | GoalPrimaryType | Flag
   AddGoal: "goals",
   UpdateGoal: "goals",
   AnswerFlag: "flags",
+  Spend: "spendingLimits",
 };
 
 /** Domain names and versions, as the contracts' constructors set them (ERC-5267 `eip712Domain()` returns them). */
@@ -121,6 +160,7 @@ export const domainNames: Record<ActionContract, { name: string; version: string
   registry: { name: "ERC8004IdentityRegistry", version: "1" },
   goals: { name: "Covenant AgentGoals", version: "1" },
   flags: { name: "Covenant CouncilFlags", version: "1" },
+  spendingLimits: { name: "Covenant SpendingLimitModule", version: "1" },
 };
 
 /** Goal status values as the contract's enum. */

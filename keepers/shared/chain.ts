@@ -13,6 +13,7 @@ import { ConfigError, RpcError } from "./errors";
 import { type FailoverState, failover } from "./failover";
 import type { Logger } from "./logger";
 import { redactUrl } from "./redact";
+import { withRetry } from "./retry";
 
 export type ChainOptions = {
   rpcUrls: readonly string[];
@@ -106,7 +107,12 @@ export async function verifyChainId(options: ChainOptions): Promise<void> {
     options.rpcUrls.map(async (url, i) => {
       try {
         const t = http(url, { timeout: options.timeoutMs ?? 10_000, retryCount: 0 })({});
-        const hex = (await t.request({ method: "eth_chainId" })) as string;
+        // A few quick retries: at start a stale keep-alive socket or a node still booting is common.
+        const hex = (await withRetry(() => t.request({ method: "eth_chainId" }), {
+          retries: 2,
+          baseDelayMs: 200,
+          maxDelayMs: 1_000,
+        })) as string;
         return { i, url, id: Number(BigInt(hex)) };
       } catch (error) {
         options.logger?.warn({ url: redactUrl(url), err: error }, "RPC URL unreachable at start");

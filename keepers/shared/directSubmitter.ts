@@ -172,7 +172,14 @@ export class DirectSubmitter implements Submitter {
       const record = await this.get(id);
       if (!record) throw new SubmitError(`no transaction ${id}`, { code: "TX_NOT_FOUND", retryable: false });
       if (isTerminal(record.status)) return record;
-      const advanced = await this.advance(record, options.confirmations);
+      let advanced = record;
+      try {
+        advanced = await this.advance(record, options.confirmations);
+      } catch (err) {
+        // An RPC or database hiccup while waiting is no reason to give up before the deadline.
+        if (!classifyError(err).retryable) throw err;
+        this.o.logger?.debug({ err, txId: id }, "transient error while waiting; polling on");
+      }
       if (isTerminal(advanced.status)) return advanced;
       if (Date.now() >= deadline) {
         throw new SubmitError(`transaction ${id} is still ${advanced.status} after waiting`, {
@@ -284,8 +291,9 @@ export class DirectSubmitter implements Submitter {
   ): Promise<{ kind: "ok"; gasEstimate: bigint } | { kind: "rejected"; revertReason?: string; error?: string }> {
     const request = { account: this.address, to: intent.to, data: intent.data, value: intent.value ?? 0n };
     try {
-      await this.o.publicClient.call({ ...request, gas: intent.gas, blockTag: this.o.simulateAt ?? "pending" });
-      const gasEstimate = intent.gas ?? (await this.o.publicClient.estimateGas(request));
+      const blockTag = this.o.simulateAt ?? "pending";
+      await this.o.publicClient.call({ ...request, gas: intent.gas, blockTag });
+      const gasEstimate = intent.gas ?? (await this.o.publicClient.estimateGas({ ...request, blockTag }));
       return { kind: "ok", gasEstimate };
     } catch (err) {
       const c = classifyError(err);
@@ -494,6 +502,9 @@ export class DirectSubmitter implements Submitter {
   private async handleNonceTaken(record: TxRecord): Promise<TxRecord> {
     const receipt = await this.receipt(record.hash!);
     if (receipt) return this.markSubmitted(record.id, null);
+    // A node that still knows our transaction (or a lagging receipt index) means it is not lost.
+    const known = await this.o.publicClient.getTransaction({ hash: record.hash! }).catch(() => undefined);
+    if (known) return this.markSubmitted(record.id, null);
     const mined = await this.o.publicClient.getTransactionCount({ address: this.address, blockTag: "latest" });
     if (record.nonce !== undefined && mined > record.nonce) {
       const error = `nonce ${record.nonce} was used by another transaction; this one can never be mined`;

@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import type { LogLevel } from "./config";
 import { CovenantError } from "./errors";
-import { redactText, redactValue } from "./redact";
+import { REDACTED, redactText, redactValue } from "./redact";
 
 export type { Logger } from "pino";
 
@@ -25,6 +25,8 @@ export function createLogger(name: string, level: LogLevel = "info", destination
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     serializers: { err: serializeError, error: serializeError },
+    // Child-logger bindings do not pass through formatters.log; pino's path redaction covers them.
+    redact: { paths: SECRET_PATHS, censor: REDACTED },
     formatters: {
       level: (label) => ({ level: label }),
       bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
@@ -41,13 +43,29 @@ export function createLogger(name: string, level: LogLevel = "info", destination
   return destination ? pino(options, destination) : pino(options);
 }
 
+const SECRET_KEYS = [
+  "privateKey",
+  "private_key",
+  "password",
+  "passphrase",
+  "secret",
+  "mnemonic",
+  "apiKey",
+  "api_key",
+  "authorization",
+  "token",
+  "KEEPER_PRIVATE_KEY",
+  "KEEPER_KEYSTORE_PASSWORD",
+];
+const SECRET_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+
 /** A child logger carrying context. bigint ids are logged as decimal strings (JSON has no bigint). */
 export function withContext(logger: Logger, context: LogContext): Logger {
   const bindings: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(context)) {
     if (v !== undefined) bindings[k] = typeof v === "bigint" ? v.toString() : v;
   }
-  return logger.child(bindings);
+  return logger.child(redactValue(bindings) as Record<string, unknown>);
 }
 
 function serializeError(err: unknown): unknown {

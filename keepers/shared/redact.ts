@@ -75,7 +75,7 @@ export function redactUrl(raw: string): string {
 export function redactText(text: string): string {
   return text.replace(URL_IN_TEXT, (match) => {
     // A URL at the end of a sentence often drags the punctuation along; keep it outside.
-    const trail = /[.,;:)\]]+$/.exec(match)?.[0] ?? "";
+    const trail = /[.,;:)]+$/.exec(match)?.[0] ?? "";
     const core = trail ? match.slice(0, -trail.length) : match;
     return redactUrl(core) + trail;
   });

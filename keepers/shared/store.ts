@@ -48,6 +48,8 @@ export type StoreOptions = {
   poolSize?: number | undefined;
   /** pg connect timeout (default 5 s): a database that is down must fail fast, not hang a tick. */
   connectTimeoutMs?: number | undefined;
+  /** pg application_name, shown in pg_stat_activity (default "covenant-keeper"). */
+  applicationName?: string | undefined;
 };
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -248,7 +250,7 @@ class PostgresStore implements Store {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
-      application_name: "covenant-keeper",
+      application_name: options.applicationName ?? "covenant-keeper",
     });
     // An idle connection killed by the server (restart, pg_terminate_backend, network) is reported
     // here; without a listener the process would crash. The pool drops it and reconnects on the
@@ -290,6 +292,12 @@ class PostgresStore implements Store {
     }
     let broken: unknown;
     let done = false;
+    // A checked-out client has no pool error listener: a backend killed between two statements
+    // would otherwise be an uncaught 'error' event. The next statement then fails and is reported.
+    const onClientError = (err: Error) => {
+      broken = err;
+    };
+    client.on("error", onClientError);
     const run = async (sql: string, params?: readonly unknown[]) => {
       if (done) throw finishedTx();
       try {
@@ -325,6 +333,7 @@ class PostgresStore implements Store {
       throw err;
     } finally {
       done = true;
+      client.off("error", onClientError);
       // A connection that failed mid-transaction is destroyed rather than returned to the pool.
       client.release(broken instanceof Error ? broken : broken ? new Error("connection broken") : undefined);
     }

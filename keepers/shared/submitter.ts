@@ -97,7 +97,9 @@ export interface Submitter {
 /* -------------------------------------------------------------------------------------------- */
 
 const uint = z
-  .union([z.bigint(), z.string().regex(/^\d{1,78}$/, "expected a decimal integer")])
+  .union([z.bigint(), z.string().regex(/^\d{1,78}$/, "expected a decimal integer")], {
+    error: "expected a decimal integer",
+  })
   .transform((v) => BigInt(v))
   .refine((v) => v >= 0n && v < 2n ** 256n, "out of range");
 

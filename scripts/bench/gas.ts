@@ -6,11 +6,12 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { identityGas } from "./gas/identity";
+import { spendingGas } from "./gas/spending";
 import type { GasMeasurement, GasScenario } from "./gas/types";
 
 const SNAPSHOT = "gas-snapshot.json";
 const TOLERANCE = 0.01;
-const scenarios: GasScenario[] = [identityGas];
+const scenarios: GasScenario[] = [identityGas, spendingGas];
 
 type Snapshot = Record<string, { gas: number; target?: number; reference?: string; conditions: string }>;
 

@@ -14,7 +14,7 @@ export interface DemoAgent {
 
 async function mined(tx: Promise<ContractTransactionResponse>) {
   const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new Error("transaction failed");
+  if (receipt?.status !== 1) throw new Error("transaction failed");
   return { tx: receipt.hash, gas: receipt.gasUsed };
 }
 
@@ -37,7 +37,10 @@ export async function birthAgents(
   for (const [i, a] of agents.entries()) {
     const agentId = await registry.connect(a.operator)["register(string)"].staticCall(`ipfs://covenant-demo/${a.name}`);
     const reg = await mined(registry.connect(a.operator)["register(string)"](`ipfs://covenant-demo/${a.name}`));
-    check((await registry.ownerOf(agentId)) === a.operator.address, `${a.name}: operator does not own agent ${agentId}`);
+    check(
+      (await registry.ownerOf(agentId)) === a.operator.address,
+      `${a.name}: operator does not own agent ${agentId}`,
+    );
     report.add({ step: `register ${a.name}`, detail: `agent ${agentId} owned by its operator`, ...reg });
 
     const offer = await mined(registry.connect(a.operator).offerCharter(agentId, a.key.address));

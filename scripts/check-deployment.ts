@@ -1,0 +1,52 @@
+/**
+ * Reads a deployment from the chain and fails, naming each, on any leftover privilege or wrong parameter: a deployer
+ * that still holds a role, an admin that is not the timelock, a role held by an unexpected key, a Safe with other
+ * owners, a parameter that differs from deploy/parameters/<network>.json.
+ *
+ *   npm run check:deployment -- --network localhost|sepolia|baseSepolia
+ */
+import { JsonRpcProvider } from "ethers";
+import hre from "hardhat";
+import { identityChecks } from "../deploy/checks/identity";
+import { safeChecks } from "../deploy/checks/safes";
+import { spendingChecks } from "../deploy/checks/spending";
+import type { DeploymentCheck, Finding } from "../deploy/checks/types";
+import { loadParameters } from "../deploy/parameters";
+import { deploymentPath, readDeployment } from "../deploy/records";
+
+const checks: Record<string, DeploymentCheck> = {
+  safes: safeChecks,
+  identity: identityChecks,
+  spending: spendingChecks,
+};
+
+async function main() {
+  const network = hre.network.name;
+  const url = (hre.network.config as { url?: string }).url;
+  const provider = url
+    ? new JsonRpcProvider(url, undefined, { staticNetwork: true })
+    : (hre.ethers.provider as unknown as JsonRpcProvider);
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const record = readDeployment(deploymentPath(chainId));
+  const params = loadParameters(network);
+  const ctx = { provider, record, params, fromBlock: record.fromBlock ?? 0 };
+
+  const findings: Finding[] = [];
+  for (const [part, check] of Object.entries(checks)) {
+    const found = await check(ctx);
+    console.log(`${found.length === 0 ? "ok  " : "FAIL"} ${part}`);
+    findings.push(...found);
+  }
+  if (findings.length > 0) {
+    console.error(`\n${findings.length} problem(s) in the deployment on chain ${chainId}:`);
+    for (const f of findings) console.error(`  ${f.subject}: ${f.problem}`);
+    process.exit(1);
+  }
+  console.log(`\ndeployment on chain ${chainId} matches ${network}'s parameters; no leftover privilege`);
+  if (url) provider.destroy();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
