@@ -80,7 +80,7 @@ export type ExecutorOptions = {
 };
 
 const OVER_CAP_CODES: RejectionCode[] = ["over_tx_cap", "over_daily_cap"];
-const UNKNOWN_TARGET_CODES: RejectionCode[] = ["target_not_allowed", "selector_not_allowed"];
+const UNKNOWN_TARGET_CODES: RejectionCode[] = ["call_not_allowed"];
 
 export class Executor {
   readonly chainId: number;
@@ -166,7 +166,7 @@ export class Executor {
           "idempotency_conflict",
           `idempotency key ${req.key} was already used for a different request`,
           {
-            id: existing.id,
+            existingId: existing.id,
           },
         );
       }
@@ -212,7 +212,7 @@ export class Executor {
           req,
           "spend_replayed",
           `this signed Spend (agent ${req.agentId}, nonce ${req.spend?.nonce}) was already submitted under another idempotency key`,
-          { id: inserted.replayOf },
+          { existingId: inserted.replayOf },
         );
       }
       if (!inserted.created) {
@@ -223,7 +223,7 @@ export class Executor {
             "idempotency_conflict",
             `idempotency key ${req.key} was already used for a different request`,
             {
-              id: inserted.row.id,
+              existingId: inserted.row.id,
             },
           );
         }
@@ -383,7 +383,7 @@ export class Executor {
     extra?: Record<string, unknown>,
   ): Promise<Outcome> {
     await this.o.store.audit({
-      requestId: typeof extra?.id === "string" ? extra.id : null,
+      requestId: null,
       scope: req.scope,
       agentId: req.agentId,
       event: "rejected",

@@ -10,6 +10,7 @@ import { type ExecutorConfig, executorConfigSchema } from "./config";
 import { Executor } from "./executor";
 import { executorMetrics } from "./metrics";
 import { ExecutorStore } from "./requests";
+import { createSpendPolicy } from "./spendPolicy";
 
 /*
  * The tx-executor as a keeper process: BaseService's config, logs, metrics, /healthz and SIGTERM
@@ -64,10 +65,9 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
     const keeperAccounts = new Map<string, LocalAccount>();
     for (const [keeper, key] of cfg.KEEPER_KEYS) keeperAccounts.set(keeper, privateKeyToAccount(key.reveal()));
 
-    if (cfg.SPENDING_MODULE) {
-      throw new ConfigError([{ variable: "SPENDING_MODULE", message: "agent spends are not wired in this build yet" }]);
-    }
-    const policy = undefined;
+    const policy = cfg.SPENDING_MODULE
+      ? await createSpendPolicy({ chain, module: cfg.SPENDING_MODULE, registry: cfg.AGENT_REGISTRY })
+      : undefined;
     const instance = cfg.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
     const metrics = executorMetrics(this.metrics);
     this.executor = new Executor({
