@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { encodeFunctionData, type Hex } from "viem";
+import { encodeFunctionData, getAddress, type Hex } from "viem";
+import { HttpSubmitter, Secret, SubmitError, submitterFromConfig } from "../../keepers/shared";
 import { type HardhatNode, startHardhatNode } from "../helpers/hardhatNode";
 import { compileEmitter, deployEmitter } from "../helpers/testContract";
 import { api, executorEnv, KEEPER_TOKEN, keeperTx, OTHER_KEEPER_TOKEN, startInProcess, waitFinal } from "./helpers";
@@ -75,4 +76,69 @@ describe("tx-executor: keeper transactions over HTTP", function () {
     expect(r.status).to.equal(401);
     expect((r.body.error as { code: string }).code).to.equal("unauthorized");
   });
+
+  describe("HttpSubmitter: a keeper's Submitter over the executor, chosen by configuration", () => {
+    const intent = (key: string, id: number) => ({ key, to: emitter, data: ping(id) as Hex, label: `ping ${id}` });
+
+    it("is what submitterFromConfig returns when TX_EXECUTOR_URL is set; the direct signer otherwise", async () => {
+      const direct = { submit: async () => undefined, get: async () => undefined, wait: async () => undefined };
+      const viaDirect = await submitterFromConfig({}, async () => direct as never);
+      expect(viaDirect).to.equal(direct);
+      const viaExecutor = await submitterFromConfig(
+        { TX_EXECUTOR_URL: ex.url, TX_EXECUTOR_TOKEN: new Secret(KEEPER_TOKEN) },
+        async () => direct as never,
+      );
+      expect(viaExecutor).to.be.instanceOf(HttpSubmitter);
+      await expectRejects(
+        () => submitterFromConfig({ TX_EXECUTOR_URL: ex.url }, async () => direct as never),
+        /TX_EXECUTOR_TOKEN: required/,
+      );
+    });
+
+    it("submits once per key, waits for the receipt, finds the record by id and by key", async () => {
+      const s = new HttpSubmitter({ url: ex.url, token: KEEPER_TOKEN });
+      const sent = await s.submit({ ...intent("hs-1", 41), agentId: "3" });
+      expect(["queued", "submitted", "confirmed"]).to.include(sent.status);
+      const done = await s.wait(sent.id, { pollIntervalMs: 50 });
+      expect(done).to.deep.include({ status: "confirmed", key: "hs-1", agentId: "3", to: getAddress(emitter) });
+      expect(done.gasUsed! > 0n).to.equal(true);
+      expect((await s.get("hs-1"))!.id).to.equal(sent.id);
+      expect((await s.get(sent.id))!.hash).to.equal(done.hash);
+      expect((await s.submit({ ...intent("hs-1", 41), agentId: "3" })).id).to.equal(sent.id);
+      const conflict = await s.submit(intent("hs-1", 42)).catch((e: unknown) => e);
+      expect(conflict).to.be.instanceOf(SubmitError);
+      expect((conflict as SubmitError).code).to.equal("IDEMPOTENCY_CONFLICT");
+      expect(await s.get("never-used")).to.equal(undefined);
+    });
+
+    it("returns a rejected record, with the reason, for an intent that would revert", async () => {
+      const s = new HttpSubmitter({ url: ex.url, token: KEEPER_TOKEN });
+      const data = encodeFunctionData({ abi, functionName: "fail", args: ["not now"] });
+      const r = await s.submit({ key: "hs-revert", to: emitter, data });
+      expect(r).to.deep.include({ status: "rejected", revertReason: "not now" });
+      expect(r.nonce).to.equal(undefined);
+    });
+
+    it("fails fast on a wrong token, and reports an unreachable executor as retryable", async () => {
+      const wrong = new HttpSubmitter({ url: ex.url, token: "x".repeat(30) });
+      await expectRejects(
+        () => wrong.submit(intent("hs-token", 43)),
+        /TX_EXECUTOR_TOKEN: the tx-executor does not accept this token/,
+      );
+      const down = new HttpSubmitter({ url: "http://127.0.0.1:9", token: KEEPER_TOKEN, retries: 0 });
+      const err = await down.submit(intent("hs-down", 44)).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(SubmitError);
+      expect((err as SubmitError).retryable).to.equal(true);
+      expect((err as SubmitError).code).to.equal("EXECUTOR_UNREACHABLE");
+    });
+  });
 });
+
+async function expectRejects(fn: () => Promise<unknown>, message: RegExp): Promise<void> {
+  const err = await fn().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "expected a rejection").to.be.instanceOf(Error);
+  expect((err as Error).message).to.match(message);
+}

@@ -3,7 +3,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import { encodeFunctionData, type Hex, parseAbi } from "viem";
-import { buildSpend, ETH, fromEthersSigner, type SignedAction, SpendNonces, signAction } from "../../sdk";
+import { spendRequestBody } from "../../keepers/tx-executor/client";
+import { buildSpend, ETH, fromEthersSigner, SpendNonces, signAction } from "../../sdk";
 import { deploySpending, ETH_DAILY, ETH_PER_TX, type SpendingFixture, signSpend } from "../fixtures/spending";
 import {
   api,
@@ -24,26 +25,6 @@ import {
 
 const RELAYER = 16; // a dev account the fixture does not use
 const SENTINEL = 13; // the fixture's sentinel key
-
-/** The request body an agent sends for a signed Spend. */
-export function spendBody(key: string, signed: SignedAction<"Spend">) {
-  const m = signed.message as Record<string, unknown>;
-  return {
-    kind: "spend",
-    idempotencyKey: key,
-    spend: {
-      agentId: String(m.agentId),
-      token: m.token,
-      to: m.to,
-      amount: String(m.amount),
-      data: m.data,
-      nonce: String(m.nonce),
-      deadline: String(m.deadline),
-      gas: String(m.gas),
-    },
-    signature: signed.signature,
-  };
-}
 
 describe("tx-executor: agent spends under the SpendingLimitModule", function () {
   this.timeout(120_000);
@@ -123,7 +104,7 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
     it("spends within the limits: confirmed once, the Safe pays, the relayer's gas is recorded for the agent", async () => {
       const signed = await sign({ to: f.recipient.address, amount: ETH_PER_TX / 2n });
       const recipientBefore = await balance(f.recipient.address);
-      const r = await post(spendBody("ok-1", signed));
+      const r = await post(spendRequestBody("ok-1", signed));
       expect(r.status, JSON.stringify(r.body)).to.equal(202);
       const id = r.body.id as string;
       const final = (await waitFinal(ex.url, [id])).get(id)!;
@@ -143,11 +124,16 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
         unchargedWei: (receipt!.gasUsed * receipt!.gasPrice).toString(),
       });
       // The same key and body: the first result. The same key, another body: 409.
-      const again = await post(spendBody("ok-1", signed));
+      const again = await post(spendRequestBody("ok-1", signed));
       expect(again.status).to.equal(200);
       expect(again.body.id).to.equal(id);
       const other = await sign({ to: f.recipient.address, amount: 1n });
-      await refused(spendBody("ok-1", other), 409, "idempotency_conflict", /already used for a different request/);
+      await refused(
+        spendRequestBody("ok-1", other),
+        409,
+        "idempotency_conflict",
+        /already used for a different request/,
+      );
     });
 
     it("malformed JSON: 400 invalid_json", async () => {
@@ -156,7 +142,7 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
 
     it("wrong types: 400 invalid_request naming the field", async () => {
       const signed = await sign({ to: f.recipient.address, amount: 1n });
-      const body = spendBody("types", signed) as { spend: Record<string, unknown> };
+      const body = spendRequestBody("types", signed) as { spend: Record<string, unknown> };
       body.spend.amount = 1; // a JSON number where a decimal string is required
       const error = await refused(body, 400, "invalid_request", /spend\.amount: expected amount as a decimal string/);
       expect((error as unknown as { issues: { path: string }[] }).issues.map((i) => i.path)).to.deep.equal([
@@ -175,14 +161,14 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
         gas: 60_000n,
       });
       const signed = await signAction(f.agentSigner, typed);
-      await refused(spendBody("unknown", signed), 404, "unknown_agent", /agent 999 does not exist/);
+      await refused(spendRequestBody("unknown", signed), 404, "unknown_agent", /agent 999 does not exist/);
     });
 
     it("bad signature: 401 bad_signature", async () => {
       const stranger = await fromEthersSigner(f.stranger);
       const signed = await sign({ to: f.recipient.address, amount: 1n }, stranger);
       await refused(
-        spendBody("bad-sig", signed),
+        spendRequestBody("bad-sig", signed),
         401,
         "bad_signature",
         /signed by 0x[0-9a-fA-F]{40}, not by agent \d+'s signer/,
@@ -192,16 +178,21 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
     it("an operator's key instead of the agent's: 403 not_agent_signer", async () => {
       const operator = await fromEthersSigner(f.operator);
       const signed = await sign({ to: f.recipient.address, amount: 1n }, operator);
-      await refused(spendBody("operator", signed), 403, "not_agent_signer", /operator .* not by its agent signer/);
+      await refused(
+        spendRequestBody("operator", signed),
+        403,
+        "not_agent_signer",
+        /operator .* not by its agent signer/,
+      );
     });
 
     it("replayed: the same signed Spend under another key (409 spend_replayed), or a nonce used on chain (409 spend_nonce_used)", async () => {
       const signed = await sign({ to: f.recipient.address, amount: 2n });
-      const first = await post(spendBody("replay-a", signed));
+      const first = await post(spendRequestBody("replay-a", signed));
       expect(first.status).to.equal(202);
       await waitFinal(ex.url, [first.body.id as string]);
       const error = await refused(
-        spendBody("replay-b", signed),
+        spendRequestBody("replay-b", signed),
         409,
         "spend_replayed",
         /already submitted under another idempotency key/,
@@ -222,13 +213,13 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
           m.gas!,
           direct.signature,
         );
-      await refused(spendBody("replay-c", direct), 409, "spend_nonce_used", /already used on chain/);
+      await refused(spendRequestBody("replay-c", direct), 409, "spend_nonce_used", /already used on chain/);
     });
 
     it("over the per-transaction cap: 422 over_tx_cap, before the chain", async () => {
       const signed = await sign({ to: f.recipient.address, amount: ETH_PER_TX + 1n });
       await refused(
-        spendBody("over-tx", signed),
+        spendRequestBody("over-tx", signed),
         422,
         "over_tx_cap",
         /above agent \d+'s per-transaction cap of 1000000000000000000/,
@@ -247,7 +238,7 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       if (rest > 0n) pieces.push(rest);
       const amounts = [...pieces, 1n];
       const signed = await Promise.all(amounts.map((amount) => sign({ to: f.recipient.address, amount })));
-      const results = await Promise.all(signed.map((s, i) => post(spendBody(`daily-${i}`, s))));
+      const results = await Promise.all(signed.map((s, i) => post(spendRequestBody(`daily-${i}`, s))));
       // Any three fit, all four do not: exactly one is refused, whichever came last.
       const refusedAt = results.flatMap((r, i) => (r.status === 422 ? [i] : []));
       expect(refusedAt, JSON.stringify(results.map((r) => r.body))).to.have.length(1);
@@ -267,7 +258,7 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       });
       const signed = await sign({ to: f.targetAddress, amount: 0n, data });
       await refused(
-        spendBody("call", signed),
+        spendRequestBody("call", signed),
         422,
         "call_not_allowed",
         /may not call 0x[0-9a-fA-F]{40} with selector 0xa9059cbb/,
@@ -277,14 +268,14 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
     it("an expired Spend: 422 expired", async () => {
       const block = await hre.ethers.provider.getBlock("latest");
       const signed = await sign({ to: f.recipient.address, amount: 1n, deadline: BigInt(block!.timestamp + 5) });
-      await refused(spendBody("expired", signed), 422, "expired", /deadline .* is passed or within 30 s/);
+      await refused(spendRequestBody("expired", signed), 422, "expired", /deadline .* is passed or within 30 s/);
     });
 
     it("a frozen agent: 422 agent_frozen", async () => {
       const snapshot = await hre.network.provider.request({ method: "evm_snapshot" });
       await f.module.connect(f.operator).freeze(f.agentId);
       const signed = await sign({ to: f.recipient.address, amount: 1n, token: f.tokenAddress });
-      await refused(spendBody("frozen", signed), 422, "agent_frozen", /agent \d+ is frozen/);
+      await refused(spendRequestBody("frozen", signed), 422, "agent_frozen", /agent \d+ is frozen/);
       await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
     });
   });
@@ -307,11 +298,11 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
 
     it("more requests than the agent's limit: 429 rate_limited with Retry-After; replays are still answered", async () => {
       const statuses: number[] = [];
-      const bodies: ReturnType<typeof spendBody>[] = [];
+      const bodies: ReturnType<typeof spendRequestBody>[] = [];
       let limited: Awaited<ReturnType<typeof api>> | undefined;
       for (let i = 0; i < 4; i++) {
         const signed = await sign({ to: f.recipient.address, amount: 1n, token: f.tokenAddress });
-        bodies.push(spendBody(`rate-${i}`, signed));
+        bodies.push(spendRequestBody(`rate-${i}`, signed));
         const r = await api(ex.url, "POST", "/tx/execute", bodies[i]);
         statuses.push(r.status);
         if (r.status === 429) limited = r;
@@ -346,12 +337,12 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       expect((await f.module.agentState(f.agentId)).frozen).to.equal(false);
       for (let i = 0; i < 3; i++) {
         const signed = await sign({ to: f.recipient.address, amount: ETH_PER_TX * 2n });
-        const r = await api(ex.url, "POST", "/tx/execute", spendBody(`burst-${i}`, signed));
+        const r = await api(ex.url, "POST", "/tx/execute", spendRequestBody(`burst-${i}`, signed));
         expect((r.body.error as { code: string }).code).to.equal("over_tx_cap");
       }
       // Blocked here at once; frozen on chain by the sentinel's transaction.
       const signed = await sign({ to: f.recipient.address, amount: 1n });
-      const r = await api(ex.url, "POST", "/tx/execute", spendBody("after-trip", signed));
+      const r = await api(ex.url, "POST", "/tx/execute", spendRequestBody("after-trip", signed));
       expect(r.status).to.equal(403);
       expect((r.body.error as { code: string }).code).to.equal("agent_blocked");
       expect((r.body.error as { message: string }).message).to.match(/3 refused over-cap spends/);
