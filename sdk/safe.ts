@@ -4,6 +4,7 @@
  * (`sdk/safe`), not from `sdk/index`, so that tools which never touch a Safe do not load protocol-kit.
  */
 import type SafeKit from "@safe-global/protocol-kit";
+import { buildSignatureBytes, generatePreValidatedSignature, hashSafeMessage } from "@safe-global/protocol-kit";
 import { type Address, encodeFunctionData, type Hex } from "viem";
 import { connectSafe, type SafeConnection } from "../deploy/safe";
 
@@ -75,6 +76,33 @@ export async function signSafeMessage(
     message = await kit.signMessage(message); // eth_signTypedData_v4
   }
   return message.encodedSignatures() as Hex;
+}
+
+/**
+ * The on-chain alternative to {@link signSafeMessage}: each owner approves the Safe message hash of `typedData` with
+ * the Safe's `approveHash` (a transaction from the owner's key, e.g. a hardware wallet that cannot sign typed data).
+ * Returns the pre-validated signatures that point at those approvals.
+ */
+export async function approveSafeMessageOnChain(
+  conn: SafeConnection,
+  safeAddress: string,
+  owners: string[],
+  typedData: SafeTypedData,
+): Promise<Hex> {
+  if (owners.length === 0) throw new Error("approveSafeMessageOnChain needs at least one owner key");
+  const approvers: string[] = [];
+  let hash: string | undefined;
+  for (const owner of owners) {
+    const kit = await connectSafe(asOwner(conn, owner), safeAddress);
+    hash ??= await kit.getSafeMessageHash(hashSafeMessage(typedData));
+    const result = await kit.approveTransactionHash(hash);
+    const receipt = await waitForReceipt(kit, result.hash as Hex);
+    if (receipt.status !== "success") throw new Error(`approveHash by ${owner} failed (tx ${result.hash})`);
+    const address = await kit.getSafeProvider().getSignerAddress();
+    if (!address) throw new Error("protocol-kit has no signer address");
+    approvers.push(address);
+  }
+  return buildSignatureBytes(approvers.map((a) => generatePreValidatedSignature(a))) as Hex;
 }
 
 /** The Safe's enableModule call, to run as a Safe transaction. */
