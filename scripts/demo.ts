@@ -6,7 +6,8 @@
  */
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
-import { AgentRegistry__factory } from "../typechain-types";
+import { AgentRegistry__factory, SpendingLimitModule__factory } from "../typechain-types";
+import { spendThroughExecutor } from "./demo/executor";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
 
@@ -25,7 +26,7 @@ async function main() {
   console.log(`deployed AgentRegistry at ${await registry.getAddress()} through deploy/modules/Covenant.ts`);
 
   const report = new Report();
-  await birthAgents(
+  const born = await birthAgents(
     report,
     registry,
     Number(chainId),
@@ -36,6 +37,14 @@ async function main() {
     ],
     now,
   );
+  const recipient = (await hre.ethers.getSigners())[9]!;
+  await spendThroughExecutor(report, {
+    module: SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    registry: (await registry.getAddress()) as `0x${string}`,
+    agent: born[0]!,
+    recipient,
+    relayerIndex: 8,
+  });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
