@@ -6,7 +6,7 @@ import { type Address, createPublicClient, type Hex, http, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { openStore } from "../../keepers/shared";
 import { TxExecutorService } from "../../keepers/tx-executor/service";
-import { rpc } from "../helpers/hardhatNode";
+import { freePort, rpc } from "../helpers/hardhatNode";
 import { compileEmitter } from "../helpers/testContract";
 import { makeTempDir } from "../helpers/tmp";
 
@@ -105,10 +105,16 @@ export type ExecutorProcess = {
 const children = new Map<number, ChildProcess>();
 
 /** Starts `keepers/tx-executor/main.ts` as a child process through ts-node and waits for its URL. */
-export async function startExecutorProcess(env: ExecutorEnv, timeoutMs = 60_000): Promise<ExecutorProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", join("keepers", "tx-executor", "main.ts")], {
+export async function startExecutorProcess(
+  env: ExecutorEnv,
+  timeoutMs = 90_000,
+  nodeArgs: string[] = [],
+): Promise<ExecutorProcess> {
+  // A port chosen here (not 0) so that readiness does not depend on reading the log.
+  const port = env.HTTP_PORT && env.HTTP_PORT !== "0" ? Number(env.HTTP_PORT) : await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register", join("keepers", "tx-executor", "main.ts")], {
     cwd: REPO,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env, HTTP_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   if (child.pid === undefined) throw new Error("executor did not start");
@@ -135,6 +141,12 @@ export async function startExecutorProcess(env: ExecutorEnv, timeoutMs = 60_000)
   };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
+  const probe = setInterval(() => {
+    fetch(`http://127.0.0.1:${port}/healthz`).then(
+      () => resolveUrl(`http://127.0.0.1:${port}`),
+      () => undefined,
+    );
+  }, 250);
   const exited = new Promise<number | null>((r) =>
     child.once("exit", (code) => {
       children.delete(pid);
@@ -157,6 +169,8 @@ export async function startExecutorProcess(env: ExecutorEnv, timeoutMs = 60_000)
   } catch (err) {
     child.kill("SIGKILL");
     throw err;
+  } finally {
+    clearInterval(probe);
   }
   early.catch(() => undefined);
   return {
