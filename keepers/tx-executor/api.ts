@@ -46,8 +46,17 @@ const spendEnvelope = z.object({ kind: z.literal("spend"), idempotencyKey }).loo
 
 const agentIdParam = z.string().regex(/^\d{1,78}$/, "expected a decimal agent id");
 
+/** Refusals the HTTP server makes itself, before the route's handler could read the request. */
+const SERVER_REFUSALS = new Set<RejectionCode>(["invalid_json", "payload_too_large", "unsupported_media_type"]);
+
 export function registerRoutes(http: HttpServer, executor: Executor): void {
   http.route("POST", "/tx/execute", (req) => execute(executor, req));
+  // Audit those too: every request to /tx/execute leaves a line in the audit log.
+  http.onRefused(async (r) => {
+    if (r.route === "/tx/execute" && SERVER_REFUSALS.has(r.code as RejectionCode)) {
+      await executor.auditRefusal(r.code as RejectionCode, r.message);
+    }
+  });
 
   http.route("GET", "/tx/status/:id", async (req) => {
     const record = await executor.get(req.params.id!);

@@ -91,6 +91,7 @@ export class Executor {
   private readonly errorAbi: Abi;
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
+  private ticks = 0;
 
   constructor(private readonly o: ExecutorOptions) {
     this.chainId = o.chain.chain.id;
@@ -561,11 +562,14 @@ export class Executor {
     }
     for (const sender of this.senders.values()) {
       if (this.stopped) return;
-      await this.track(sender.dispatch()).catch(note);
+      // Not awaited: under steady load the dispatch keeps going round, and receipts must not wait for it.
+      this.kick(sender.address);
       await this.track(sender.monitor()).catch(note);
     }
-    const counts = await this.o.store.statusCounts();
-    this.o.metrics.queued.set(counts.queued ?? 0);
+    if (this.ticks++ % 10 === 0) {
+      const counts = await this.o.store.statusCounts();
+      this.o.metrics.queued.set(counts.queued ?? 0);
+    }
     if (firstError !== undefined) throw firstError;
   }
 

@@ -40,6 +40,8 @@ export type ChainView = {
   /** What a new transaction would be signed with now. */
   market: Fees;
   now: number;
+  /** Broadcast every pending transaction now (the first pass after a start: a node may have lost them). */
+  forceBroadcast?: boolean;
 };
 
 export type PlanConfig = {
@@ -106,8 +108,11 @@ export function planSender(open: readonly OpenTx[], view: ChainView, config: Pla
         }
       }
     }
-    const since = view.now - (tx.lastSentAt ?? 0);
-    const due = tx.status === "queued" ? since >= config.retryBroadcastMs : since >= config.rebroadcastAfterMs;
+    // A transaction just signed is being broadcast by the dispatch: not due before its first retry.
+    const since = view.now - (tx.lastSentAt ?? tx.lastSignedAt);
+    const due =
+      view.forceBroadcast === true ||
+      (tx.status === "queued" ? since >= config.retryBroadcastMs : since >= config.rebroadcastAfterMs);
     if (due) actions.push({ kind: "broadcast", id: tx.id });
   }
   return actions;

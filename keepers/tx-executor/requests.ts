@@ -58,6 +58,53 @@ export type RequestRow = {
   finished_at: Date | null;
 };
 
+const OPEN_COLUMNS = [
+  "id",
+  "scope",
+  "key",
+  "body_hash",
+  "kind",
+  "agent_id",
+  "keeper",
+  "chain_id",
+  "sender",
+  "to_address",
+  "data",
+  "value",
+  "gas_limit",
+  "label",
+  "spend_nonce",
+  "spend_token",
+  "spend_amount",
+  "status",
+  "accepted_at",
+  "reject_code",
+  "reject_http",
+  "revert_reason",
+  "error",
+  "claimed_by",
+  "claimed_until",
+  "nonce",
+  "hash",
+  "attempts",
+  "max_fee_per_gas",
+  "max_priority_fee_per_gas",
+  "last_signed_at",
+  "first_sent_at",
+  "last_sent_at",
+  "stuck_reported",
+  "seen_block",
+  "seen_block_hash",
+  "seen_hash",
+  "gas_used",
+  "effective_gas_price",
+  "block_number",
+  "block_hash",
+  "created_at",
+  "updated_at",
+  "finished_at",
+].join(", ");
+
 export type AttemptRow = {
   request_id: string;
   n: number;
@@ -533,7 +580,8 @@ export class ExecutorStore {
   /** Requests of `sender` with a nonce and no final receipt, lowest nonce first. */
   async open(chainId: number, sender: Address): Promise<RequestRow[]> {
     const { rows } = await this.db.query<RequestRow>(
-      `SELECT * FROM ${this.t.requests}
+      // Every column but the request body (the largest, and not needed to follow a transaction).
+      `SELECT ${OPEN_COLUMNS}, NULL AS body FROM ${this.t.requests}
         WHERE chain_id = $1 AND sender = $2 AND status IN ('queued', 'submitted') AND nonce IS NOT NULL
         ORDER BY nonce`,
       [chainId, sender],

@@ -211,8 +211,9 @@ export class SenderPipeline {
       baseFeePerGas: market.baseFeePerGas,
       market: market.fees,
       now: Date.now(),
+      forceBroadcast: force,
     };
-    const open = rows.map(toOpenTx).map((t) => (force ? { ...t, lastSentAt: undefined } : t));
+    const open = rows.map(toOpenTx);
     const actions = planSender(open, view, this.o);
     const blockHashes = new Map<bigint, Promise<Hash | undefined>>();
     await runLimited(actions, 8, (a) => this.act(a, byId.get(a.id)!, latestNonce, deepBlock, blockHashes));

@@ -32,12 +32,13 @@ import type { Rejection, RejectionCode } from "./types";
  *     "spend": { "agentId", "token", "to", "amount", "data", "nonce", "deadline", "gas" },
  *     "signature": "0x…" }
  *
- * Before anything is sent, the policy is read from the chain at one block B and checked: the agent
- * exists and the signature is its signer's (an operator's key is named as such), the deadline leaves
- * time to mine, the nonce is unused, the agent is bound and not frozen, a call's (target, selector)
- * is allowed, the amount is within the per-transaction cap and what is left today. Then the relayed
- * call is simulated at B from the relayer: the module's own custom error decides whatever the reads
- * did not. A refusal costs no gas and takes no nonce.
+ * Before anything is sent, at one block B: the deadline must leave time to mine; the relayed call is
+ * simulated from the relayer (the module checks signature, nonce, freeze, allow-list and caps
+ * itself), the gas estimated and the day's allowance read (the executor subtracts what it has in
+ * flight). When the module would refuse, the policy is read to say why in plain terms: unknown
+ * agent, whose key signed (an operator's key is named as such), nonce used, not bound, frozen, call
+ * not allowed, over the per-transaction cap, over what is left today; else the module's decoded
+ * custom error. A refusal costs no gas and takes no nonce.
  */
 
 /** A spend must leave this long before its deadline to be mined (seconds). */
@@ -208,37 +209,84 @@ export class SpendingLimitPolicy implements SpendPolicy {
     };
   }
 
+  /**
+   * The common case costs two round trips: the block, then (in parallel, at that block) the
+   * simulation, the gas estimate and the token policy. Only a spend the module would refuse pays for
+   * the reads that explain why in the executor's own terms (whose key signed, which limit).
+   */
   private async checkAt(spend: ParsedSpend, relayer: Address): Promise<SpendCheck> {
     const client = this.chain.publicClient;
     const block = await client.getBlock({ blockTag: "latest" });
     const at = { blockNumber: block.number };
+    if (spend.deadline < block.timestamp + DEADLINE_MARGIN_SECONDS) {
+      return {
+        ok: false,
+        rejection: {
+          code: "expired",
+          message: `the Spend's deadline ${spend.deadline} is passed or within ${DEADLINE_MARGIN_SECONDS} s of the chain's time ${block.timestamp}`,
+        },
+      };
+    }
+    const request = { account: relayer, to: spend.call.to, data: spend.call.data, value: spend.call.value };
+    const [simulation, estimate, policy] = await Promise.allSettled([
+      client.call({ ...request, ...at }),
+      client.estimateGas({ ...request, ...at }),
+      client.readContract({
+        address: this.module,
+        abi: this.moduleAbi,
+        functionName: "tokenPolicy",
+        args: [spend.agentId, spend.token],
+        ...at,
+      }) as Promise<TokenPolicy>,
+    ]);
+    if (simulation.status === "rejected") {
+      if (classifyError(simulation.reason).kind !== "revert") throw simulation.reason;
+      return { ok: false, rejection: (await this.explain(spend, at)) ?? this.fromRevert(simulation.reason) };
+    }
+    if (estimate.status === "rejected") throw estimate.reason;
+    if (policy.status === "rejected") throw policy.reason;
+    return {
+      ok: true,
+      gasEstimate: estimate.value,
+      allowance: { atBlock: block.number, remaining: policy.value.remainingToday },
+    };
+  }
+
+  /**
+   * Why the module would refuse `spend`, read from the chain at the same block, in the order a
+   * person would ask: does the agent exist, who signed, is the nonce free, is the agent bound and
+   * not frozen, is the call allowed, which limit. Undefined when the reads find nothing wrong (the
+   * module's own error then speaks).
+   */
+  private async explain(spend: ParsedSpend, at: { blockNumber: bigint }): Promise<Rejection | undefined> {
+    const client = this.chain.publicClient;
     const read = <T>(address: Address, abi: Abi, functionName: string, args: readonly unknown[]) =>
       client.readContract({ address, abi, functionName, args, ...at }) as Promise<T>;
     const msg = spend.canonical.spend as Record<string, string>;
     const data = msg.data as Hex;
     const isCall = data !== "0x";
-    const reject = (code: RejectionCode, message: string, anomaly?: Rejection["anomaly"]): SpendCheck => ({
-      ok: false,
-      rejection: { code, message, ...(anomaly && { anomaly }) },
+    const id = spend.agentId;
+    const no = (code: RejectionCode, message: string, anomaly?: Rejection["anomaly"]): Rejection => ({
+      code,
+      message,
+      ...(anomaly && { anomaly }),
     });
 
     const [exists, signer, owner, state, nonceUsed, policy, callAllowed] = await Promise.all([
-      read<boolean>(this.registry, this.registryAbi, "agentExists", [spend.agentId]),
-      read<Address>(this.registry, this.registryAbi, "agentSigner", [spend.agentId]),
-      read<Address>(this.registry, this.registryAbi, "ownerOf", [spend.agentId]).catch(() => undefined),
-      read<AgentState>(this.module, this.moduleAbi, "agentState", [spend.agentId]),
-      read<boolean>(this.module, this.moduleAbi, "isNonceUsed", [spend.agentId, spend.nonce]),
-      read<TokenPolicy>(this.module, this.moduleAbi, "tokenPolicy", [spend.agentId, spend.token]),
+      read<boolean>(this.registry, this.registryAbi, "agentExists", [id]),
+      read<Address>(this.registry, this.registryAbi, "agentSigner", [id]),
+      read<Address>(this.registry, this.registryAbi, "ownerOf", [id]).catch(() => undefined),
+      read<AgentState>(this.module, this.moduleAbi, "agentState", [id]),
+      read<boolean>(this.module, this.moduleAbi, "isNonceUsed", [id, spend.nonce]),
+      read<TokenPolicy>(this.module, this.moduleAbi, "tokenPolicy", [id, spend.token]),
       isCall && data.length >= 10
-        ? read<boolean>(this.module, this.moduleAbi, "isCallAllowed", [spend.agentId, spend.target, slice(data, 0, 4)])
+        ? read<boolean>(this.module, this.moduleAbi, "isCallAllowed", [id, spend.target, slice(data, 0, 4)])
         : Promise.resolve(true),
     ]);
-    const id = spend.agentId;
+    if (!exists) return no("unknown_agent", `agent ${id} does not exist`);
+    if (signer === ZERO) return no("unknown_agent", `agent ${id} has no signer: its charter is not accepted`);
 
-    if (!exists) return reject("unknown_agent", `agent ${id} does not exist`);
-    if (signer === ZERO) return reject("unknown_agent", `agent ${id} has no signer: its charter is not accepted`);
-
-    // The signature, off chain first, for a precise answer (an ERC-1271 signer is left to the module).
+    // Whose key signed (an ERC-1271 signer is left to the module's own check).
     const signerCode = await client.getCode({ address: signer, ...at });
     if (!signerCode || signerCode === "0x") {
       let recovered: Address;
@@ -257,66 +305,49 @@ export class SpendingLimitPolicy implements SpendPolicy {
           signature: spend.canonical.signature as Hex,
         } as Parameters<typeof recoverTypedDataAddress>[0]);
       } catch {
-        return reject("bad_signature", "the signature is malformed");
+        return no("bad_signature", "the signature is malformed");
       }
       if (recovered !== signer) {
         if (owner && recovered === owner) {
-          return reject(
+          return no(
             "not_agent_signer",
             `the Spend is signed by agent ${id}'s operator (${owner}), not by its agent signer (${signer}): only the agent spends`,
           );
         }
-        return reject("bad_signature", `the Spend is signed by ${recovered}, not by agent ${id}'s signer ${signer}`);
+        return no("bad_signature", `the Spend is signed by ${recovered}, not by agent ${id}'s signer ${signer}`);
       }
     }
-
-    if (spend.deadline < block.timestamp + DEADLINE_MARGIN_SECONDS) {
-      return reject(
-        "expired",
-        `the Spend's deadline ${spend.deadline} is passed or within ${DEADLINE_MARGIN_SECONDS} s of the chain's time ${block.timestamp}`,
-      );
-    }
-    if (nonceUsed) return reject("spend_nonce_used", `nonce ${spend.nonce} of agent ${id} is already used on chain`);
-    if (state.safe === ZERO) return reject("no_policy", `agent ${id} is not bound to a Safe`);
-    if (state.frozen) return reject("agent_frozen", `agent ${id} is frozen`);
+    if (nonceUsed) return no("spend_nonce_used", `nonce ${spend.nonce} of agent ${id} is already used on chain`);
+    if (state.safe === ZERO) return no("no_policy", `agent ${id} is not bound to a Safe`);
+    if (state.frozen) return no("agent_frozen", `agent ${id} is frozen`);
     if (spend.target === state.safe || spend.target === this.module) {
-      return reject("call_not_allowed", `agent ${id} may never send to or call ${spend.target}`, "unknown_target");
+      return no("call_not_allowed", `agent ${id} may never send to or call ${spend.target}`, "unknown_target");
     }
     if (isCall && !callAllowed) {
-      return reject(
+      return no(
         "call_not_allowed",
         `agent ${id} may not call ${spend.target} with selector ${data.slice(0, 10)}`,
         "unknown_target",
       );
     }
     if (policy.dailyCap === 0n) {
-      return reject("no_policy", `agent ${id}'s Safe sets no limits for ${tokenName(spend.token)}: it cannot spend it`);
+      return no("no_policy", `agent ${id}'s Safe sets no limits for ${tokenName(spend.token)}: it cannot spend it`);
     }
     if (spend.amount > policy.perTxCap) {
-      return reject(
+      return no(
         "over_tx_cap",
         `${spend.amount} of ${tokenName(spend.token)} is above agent ${id}'s per-transaction cap of ${policy.perTxCap}; a larger spend can only be queued for the owners' approval`,
         "over_cap",
       );
     }
     if (spend.amount > policy.remainingToday) {
-      return reject(
+      return no(
         "over_daily_cap",
         `${spend.amount} of ${tokenName(spend.token)} is more than the ${policy.remainingToday} left of agent ${id}'s daily cap of ${policy.dailyCap}`,
         "over_cap",
       );
     }
-
-    // The module itself, from the relayer, at the same block.
-    const request = { account: relayer, to: spend.call.to, data: spend.call.data, value: spend.call.value };
-    try {
-      await client.call({ ...request, ...at });
-      const gasEstimate = await client.estimateGas(request);
-      return { ok: true, gasEstimate, allowance: { atBlock: block.number, remaining: policy.remainingToday } };
-    } catch (err) {
-      if (classifyError(err).kind !== "revert") throw err;
-      return { ok: false, rejection: this.fromRevert(err) };
-    }
+    return undefined;
   }
 
   private fromRevert(err: unknown): Rejection {

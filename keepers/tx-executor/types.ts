@@ -11,6 +11,8 @@ export type RequestKind = "spend" | "keeper" | "freeze";
 export const REJECTIONS = {
   // The request itself
   invalid_json: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   invalid_request: 400,
   spends_disabled: 400,
   unauthorized: 401,

@@ -14,7 +14,7 @@
  * "confirmed"), duplicates (a request executed twice) and nonce gaps (relayer nonces never used).
  * Exits 1 when a request is lost, refused, executed twice or a nonce gap exists.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ContractFactory, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { Client as PgClient } from "pg";
@@ -173,7 +173,7 @@ async function main() {
         MAX_IN_FLIGHT: String(REQUESTS + 10),
         POLL_INTERVAL_MS: "250",
         BROADCAST_CONCURRENCY: "8",
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
         ...(databaseUrl && { DATABASE_URL: databaseUrl }),
       }),
       90_000,
@@ -309,6 +309,8 @@ tx-executor benchmark: ${REQUESTS} signed spends from ${AGENTS} agents, hardhat 
 `);
     if (refused.length > 0) console.log(`first refusal: ${refused[0]}`);
     await ex.stop();
+    // BENCH_LOG=<file>: the executor's log lines (LOG_LEVEL from BENCH_LOG_LEVEL, default warn).
+    if (process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, `${ex.logs().join("\n")}\n`);
     const ok =
       refused.length === 0 && notConfirmed === 0 && missing === 0 && duplicates === 0 && gaps === 0 && reverted === 0;
     if (!ok) {

@@ -1,8 +1,8 @@
-import { Writable } from "node:stream";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import hre from "hardhat";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import { type Address, toHex } from "viem";
@@ -60,15 +60,23 @@ async function prepareSafe(report: Report, o: ExecutorDemoOptions): Promise<Addr
   const m = module.interface;
   await execSafeTransaction(conn, safe, [agent.operator.address], [enableModuleCall(safe, moduleAddress)]);
   await (await module.connect(agent.operator).bindSafe(agent.agentId, safe)).wait();
-  const policy = await execSafeTransaction(conn, safe, [agent.operator.address], [
-    {
-      to: moduleAddress,
-      data: m.encodeFunctionData("setTokenPolicy", [agent.agentId, ETH, DEMO_PER_TX, DEMO_DAILY]) as `0x${string}`,
-    },
-  ]);
+  const policy = await execSafeTransaction(
+    conn,
+    safe,
+    [agent.operator.address],
+    [
+      {
+        to: moduleAddress,
+        data: m.encodeFunctionData("setTokenPolicy", [agent.agentId, ETH, DEMO_PER_TX, DEMO_DAILY]) as `0x${string}`,
+      },
+    ],
+  );
   await (await deployer!.sendTransaction({ to: safe, value: 10n ** 18n })).wait();
   const p = await module.tokenPolicy(agent.agentId, ETH);
-  check(p.perTxCap === DEMO_PER_TX && p.dailyCap === DEMO_DAILY, `${agent.name}: the Safe's ETH policy reads back wrong`);
+  check(
+    p.perTxCap === DEMO_PER_TX && p.dailyCap === DEMO_DAILY,
+    `${agent.name}: the Safe's ETH policy reads back wrong`,
+  );
   check((await module.agentState(agent.agentId)).safe === safe, `${agent.name}: not bound to its Safe`);
   report.add({
     step: `${agent.name}'s Safe`,
@@ -113,7 +121,10 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     await service.start();
     const client = new ExecutorClient(service.url());
     const relayer = mnemonicToAccount(DEMO_MNEMONIC, { addressIndex: o.relayerIndex }).address;
-    report.add({ step: "tx-executor started", detail: `relayer ${relayer.slice(0, 10)}…, module ${moduleAddress.slice(0, 10)}…` });
+    report.add({
+      step: "tx-executor started",
+      detail: `relayer ${relayer.slice(0, 10)}…, module ${moduleAddress.slice(0, 10)}…`,
+    });
 
     const deployment: Deployment = { chainId, registry: o.registry, spendingLimits: moduleAddress };
     const signer = await fromEthersSigner(agent.key);
@@ -122,19 +133,35 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     const spend = (amount: bigint) =>
       signAction(
         signer,
-        buildSpend(deployment, { agentId: agent.agentId, to: recipient.address as Address, amount, nonce: nonces.next(), deadline, gas: 60_000n }),
+        buildSpend(deployment, {
+          agentId: agent.agentId,
+          to: recipient.address as Address,
+          amount,
+          nonce: nonces.next(),
+          deadline,
+          gas: 60_000n,
+        }),
       );
 
     // Within the limits: relayed by the executor, paid by the Safe.
     const amount = 5n * 10n ** 16n;
-    const before = { safe: await hre.ethers.provider.getBalance(safe), to: await hre.ethers.provider.getBalance(recipient.address) };
+    const before = {
+      safe: await hre.ethers.provider.getBalance(safe),
+      to: await hre.ethers.provider.getBalance(recipient.address),
+    };
     const ok = await client.executeSpend(`demo-${agent.name}-1`, await spend(amount));
     check(ok.ok, `${agent.name}'s spend within limits was refused: ${!ok.ok && ok.refusal.message}`);
     const done = await client.waitFor(ok.record.id, 60_000, 100);
-    check(done.status === "confirmed", `${agent.name}'s spend ended ${done.status}: ${done.revertReason ?? done.error ?? ""}`);
+    check(
+      done.status === "confirmed",
+      `${agent.name}'s spend ended ${done.status}: ${done.revertReason ?? done.error ?? ""}`,
+    );
     const receipt = await hre.ethers.provider.getTransactionReceipt(done.hash!);
     check(receipt?.status === 1 && receipt.from === relayer, "the spend was not mined from the executor's relayer key");
-    check((await hre.ethers.provider.getBalance(recipient.address)) - before.to === amount, "the recipient did not get the amount");
+    check(
+      (await hre.ethers.provider.getBalance(recipient.address)) - before.to === amount,
+      "the recipient did not get the amount",
+    );
     check(before.safe - (await hre.ethers.provider.getBalance(safe)) === amount, "the Safe did not pay the amount");
     report.add({
       step: `${agent.name} spends 0.05 ETH`,
@@ -147,15 +174,24 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     const relayerNonce = await hre.ethers.provider.getTransactionCount(relayer);
     const safeBalance = await hre.ethers.provider.getBalance(safe);
     const over = await client.executeSpend(`demo-${agent.name}-2`, await spend(2n * DEMO_PER_TX));
-    check(!over.ok && over.refusal.status === 422 && over.refusal.code === "over_tx_cap", "an over-cap spend was not refused");
-    check((await hre.ethers.provider.getTransactionCount(relayer)) === relayerNonce, "the refused spend reached the chain");
+    check(
+      !over.ok && over.refusal.status === 422 && over.refusal.code === "over_tx_cap",
+      "an over-cap spend was not refused",
+    );
+    check(
+      (await hre.ethers.provider.getTransactionCount(relayer)) === relayerNonce,
+      "the refused spend reached the chain",
+    );
     check((await hre.ethers.provider.getBalance(safe)) === safeBalance, "the refused spend moved money");
     report.add({
       step: `${agent.name} tries 0.2 ETH`,
       detail: `refused before the chain: ${!over.ok ? `${over.refusal.status} ${over.refusal.code}` : ""} (no transaction, no gas)`,
     });
 
-    const gas = (await (await fetch(`${service.url()}/agents/${agent.agentId}/gas`)).json()) as { gasUsed: string; costWei: string };
+    const gas = (await (await fetch(`${service.url()}/agents/${agent.agentId}/gas`)).json()) as {
+      gasUsed: string;
+      costWei: string;
+    };
     check(BigInt(gas.gasUsed) === receipt!.gasUsed, "the relayed gas recorded for the agent is wrong");
     report.add({
       step: `gas charged to ${agent.name}`,

@@ -112,11 +112,15 @@ export async function startExecutorProcess(
 ): Promise<ExecutorProcess> {
   // A port chosen here (not 0) so that readiness does not depend on reading the log.
   const port = env.HTTP_PORT && env.HTTP_PORT !== "0" ? Number(env.HTTP_PORT) : await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register", join("keepers", "tx-executor", "main.ts")], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env, HTTP_PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "-r", "ts-node/register", join("keepers", "tx-executor", "main.ts")],
+    {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env, HTTP_PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   if (child.pid === undefined) throw new Error("executor did not start");
   const pid = child.pid;
   children.set(pid, child);

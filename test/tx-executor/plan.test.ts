@@ -110,4 +110,13 @@ describe("tx-executor plan: what to do with a sender's open transactions", () =>
     const t = tx({ nonce: 6, lastSignedAt: NOW - 5_000, lastSentAt: NOW - 30_000 });
     expect(planSender([t], view(), config)).to.deep.equal([{ kind: "broadcast", id: "tx6" }]);
   });
+
+  it("leaves a just-signed transaction to the dispatch that broadcasts it; after a restart, broadcasts everything pending", () => {
+    const fresh = tx({ nonce: 5, status: "queued", lastSignedAt: NOW - 500, lastSentAt: undefined });
+    expect(planSender([fresh], view(), config)).to.deep.equal([]);
+    expect(planSender([fresh, tx({ nonce: 6 })], view({ forceBroadcast: true }), config)).to.deep.equal([
+      { kind: "broadcast", id: "tx5" },
+      { kind: "broadcast", id: "tx6" },
+    ]);
+  });
 });

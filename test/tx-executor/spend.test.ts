@@ -136,8 +136,12 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       );
     });
 
-    it("malformed JSON: 400 invalid_json", async () => {
+    it("malformed JSON: 400 invalid_json (audited and counted)", async () => {
       await refused(undefined, 400, "invalid_json", /not valid JSON/, '{"kind": "spend", ');
+      const metrics = await (await fetch(`${ex.url}/metrics`)).text();
+      expect(metrics).to.match(
+        /covenant_tx_executor_requests_total\{[^}]*outcome="rejected",reason="invalid_json"[^}]*\} 1/,
+      );
     });
 
     it("wrong types: 400 invalid_request naming the field", async () => {
