@@ -183,21 +183,21 @@ export class Executor {
 
     // 2. The circuit breaker, 3. the rate limit (agents only).
     if (req.agentId !== undefined && kind === "spend") {
-      const block = await this.o.store.block(req.agentId);
-      if (block) {
+      const admission = await this.o.store.admit(req.agentId, this.o.rateLimit.windowMs);
+      if (admission.blocked) {
+        const block = admission.blocked;
         return this.refuseEarly(
           req,
           "agent_blocked",
           `agent ${req.agentId} is blocked by the circuit breaker since ${block.tripped_at.toISOString()}: ${block.reason}`,
         );
       }
-      const rate = await this.o.store.countRequest(req.agentId, this.o.rateLimit.windowMs);
-      if (rate.count > this.o.rateLimit.requests) {
+      if (admission.count > this.o.rateLimit.requests) {
         return this.refuseEarly(
           req,
           "rate_limited",
           `agent ${req.agentId} sent more than ${this.o.rateLimit.requests} requests in ${this.o.rateLimit.windowMs} ms`,
-          { retryAfterMs: rate.resetInMs },
+          { retryAfterMs: admission.resetInMs },
         );
       }
     }

@@ -145,6 +145,19 @@ export type AuditEntry = {
 
 export type Signed = { nonce: number; hash: Hash; raw: Hex; fees: Fees };
 
+/** A request's final state, from its receipt or from its nonce being taken. */
+export type Final = {
+  row: RequestRow;
+  status: "confirmed" | "failed";
+  hash?: Hash;
+  gasUsed?: bigint;
+  effectiveGasPrice?: bigint;
+  blockNumber?: bigint;
+  blockHash?: Hash;
+  revertReason?: string;
+  error?: string;
+};
+
 export class ExecutorStore {
   readonly t: {
     requests: string;
@@ -606,31 +619,48 @@ export class ExecutorStore {
   }
 
   /**
-   * Records a broadcast try; `accepted` when a node took (or already knew) the transaction. Audited
-   * once per attempt's first accepted broadcast and on every refusal, not on each re-send.
+   * Records accepted broadcasts, many in one statement: submitted, sent times, and an audit entry
+   * for each attempt's first accepted broadcast (not for re-sends).
    */
-  async markBroadcast(row: RequestRow, hash: string, accepted: boolean, error?: string): Promise<void> {
+  async markBroadcastMany(sent: readonly { row: RequestRow; hash: string }[]): Promise<void> {
+    if (sent.length === 0) return;
     // now() is the statement's transaction start: equal to broadcast_at only when this statement set it.
     await this.db.query(
-      `WITH up AS (
-         UPDATE ${this.t.requests}
-            SET status = CASE WHEN $3 AND status = 'queued' THEN 'submitted' ELSE status END,
-                first_sent_at = CASE WHEN $3 THEN coalesce(first_sent_at, now()) ELSE first_sent_at END,
-                last_sent_at = now(), error = CASE WHEN $3 THEN NULL ELSE $4 END, updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'submitted')
-          RETURNING id, scope, agent_id, nonce),
+      `WITH v AS (SELECT * FROM unnest($1::text[], $2::text[]) AS v(id, hash)),
+       up AS (
+         UPDATE ${this.t.requests} r
+            SET status = CASE WHEN r.status = 'queued' THEN 'submitted' ELSE r.status END,
+                first_sent_at = coalesce(r.first_sent_at, now()), last_sent_at = now(), error = NULL,
+                updated_at = now()
+           FROM v
+          WHERE r.id = v.id AND r.status IN ('queued', 'submitted')
+          RETURNING r.id, r.scope, r.agent_id, r.nonce),
        att AS (
-         UPDATE ${this.t.attempts} SET broadcast_at = coalesce(broadcast_at, now())
-          WHERE hash = $2 AND $3
-          RETURNING broadcast_at = now() AS first),
+         UPDATE ${this.t.attempts} a SET broadcast_at = coalesce(a.broadcast_at, now())
+           FROM v
+          WHERE a.hash = v.hash
+          RETURNING a.request_id, a.hash, a.broadcast_at = now() AS first),
        audit AS (
-         INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, reason, detail, instance)
-         SELECT id, scope, agent_id, CASE WHEN $3 THEN 'broadcast' ELSE 'broadcast_failed' END, $4,
-                jsonb_build_object('hash', $2::text, 'nonce', nonce), $5
-           FROM up
-          WHERE NOT $3 OR EXISTS (SELECT 1 FROM att WHERE first))
+         INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, detail, instance)
+         SELECT up.id, up.scope, up.agent_id, 'broadcast', jsonb_build_object('hash', att.hash, 'nonce', up.nonce), $3
+           FROM up JOIN att ON att.request_id = up.id
+          WHERE att.first)
        SELECT 1`,
-      [row.id, hash, accepted, accepted ? null : (error ?? null), this.instance],
+      [sent.map((x) => x.row.id), sent.map((x) => x.hash), this.instance],
+    );
+  }
+
+  /** Records a refused or failed broadcast (the reason on the request, an audit entry). */
+  async markBroadcastFailed(row: RequestRow, hash: string, error: string): Promise<void> {
+    await this.db.query(
+      `WITH up AS (
+         UPDATE ${this.t.requests} SET last_sent_at = now(), error = $3, updated_at = now()
+          WHERE id = $1 AND status IN ('queued', 'submitted')
+          RETURNING id, scope, agent_id, nonce)
+       INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, reason, detail, instance)
+       SELECT id, scope, agent_id, 'broadcast_failed', $3, jsonb_build_object('hash', $2::text, 'nonce', nonce), $4
+         FROM up`,
+      [row.id, hash, error, this.instance],
     );
   }
 
@@ -714,79 +744,96 @@ export class ExecutorStore {
   }
 
   /**
-   * Final state from a receipt deep enough (or a nonce taken by a foreign transaction). The audit
-   * entry and, for a transaction sent for an agent, its gas are written by the same statement.
-   * Returns the row, or undefined if it was already final.
+   * Final states from receipts deep enough (or nonces taken by foreign transactions), many in one
+   * statement: the rows, an audit entry each and, for a transaction sent for an agent, its gas.
+   * Returns the rows that were still open (the others were finished already, e.g. by another instance).
    */
-  async finish(
-    row: RequestRow,
-    f: {
-      status: "confirmed" | "failed";
-      hash?: Hash;
-      gasUsed?: bigint;
-      effectiveGasPrice?: bigint;
-      blockNumber?: bigint;
-      blockHash?: Hash;
-      revertReason?: string;
-      error?: string;
-    },
-  ): Promise<RequestRow | undefined> {
-    const mined = f.gasUsed !== undefined && f.effectiveGasPrice !== undefined && f.hash !== undefined;
-    const detail = JSON.stringify({
-      hash: f.hash,
-      nonce: row.nonce,
-      block: f.blockNumber?.toString(),
-      gasUsed: f.gasUsed?.toString(),
-      effectiveGasPrice: f.effectiveGasPrice?.toString(),
-    });
+  async finishMany(finals: readonly Final[]): Promise<RequestRow[]> {
+    if (finals.length === 0) return [];
+    const col = <T>(f: (x: Final) => T) => finals.map(f);
     const { rows } = await this.db.query<RequestRow>(
-      `WITH up AS (
-         UPDATE ${this.t.requests}
-            SET status = $2, hash = coalesce($3, hash), gas_used = $4, effective_gas_price = $5, block_number = $6,
-                block_hash = $7, revert_reason = $8, error = $9, seen_block = NULL, seen_block_hash = NULL,
-                seen_hash = NULL, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'submitted')
-          RETURNING *),
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::numeric[], $6::bigint[], $7::text[],
+                              $8::text[], $9::text[], $10::boolean[])
+           AS v(id, status, hash, gas_used, egp, block_number, block_hash, revert_reason, error, mined)),
+       up AS (
+         UPDATE ${this.t.requests} r
+            SET status = v.status, hash = coalesce(v.hash, r.hash), gas_used = v.gas_used, effective_gas_price = v.egp,
+                block_number = v.block_number, block_hash = v.block_hash, revert_reason = v.revert_reason,
+                error = v.error, seen_block = NULL, seen_block_hash = NULL, seen_hash = NULL, finished_at = now(),
+                updated_at = now()
+           FROM v
+          WHERE r.id = v.id AND r.status IN ('queued', 'submitted')
+          RETURNING r.*),
        audit AS (
          INSERT INTO ${this.t.audit} (request_id, scope, agent_id, event, reason, detail, instance)
-         SELECT id, scope, agent_id, $2, coalesce($8, $9), $10::jsonb, $11 FROM up),
+         SELECT up.id, up.scope, up.agent_id, up.status, coalesce(up.revert_reason, up.error),
+                jsonb_strip_nulls(jsonb_build_object('hash', up.hash, 'nonce', up.nonce, 'block', up.block_number::text,
+                  'gasUsed', up.gas_used::text, 'effectiveGasPrice', up.effective_gas_price::text)),
+                $11
+           FROM up),
        gas AS (
          INSERT INTO ${this.t.gas} (request_id, agent_id, kind, hash, block_number, gas_used, effective_gas_price, cost_wei)
-         SELECT id, agent_id, kind, $3, $6, $4, $5, $4::numeric * $5::numeric FROM up
-          WHERE agent_id IS NOT NULL AND $12
+         SELECT up.id, up.agent_id, up.kind, up.hash, up.block_number, up.gas_used, up.effective_gas_price,
+                up.gas_used::numeric * up.effective_gas_price
+           FROM up JOIN v ON v.id = up.id
+          WHERE up.agent_id IS NOT NULL AND v.mined
          ON CONFLICT (request_id) DO NOTHING)
        SELECT * FROM up`,
       [
-        row.id,
-        f.status,
-        f.hash ?? null,
-        f.gasUsed ?? null,
-        f.effectiveGasPrice ?? null,
-        f.blockNumber ?? null,
-        f.blockHash ?? null,
-        f.revertReason ?? null,
-        f.error ?? null,
-        detail,
+        col((f) => f.row.id),
+        col((f) => f.status),
+        col((f) => f.hash ?? null),
+        col((f) => f.gasUsed?.toString() ?? null),
+        col((f) => f.effectiveGasPrice?.toString() ?? null),
+        col((f) => f.blockNumber?.toString() ?? null),
+        col((f) => f.blockHash ?? null),
+        col((f) => f.revertReason ?? null),
+        col((f) => f.error ?? null),
+        col((f) => f.gasUsed !== undefined && f.effectiveGasPrice !== undefined && f.hash !== undefined),
         this.instance,
-        mined,
       ],
     );
-    return rows[0];
+    return rows;
   }
 
   /* ------------------------------------ agents and gas ------------------------------------- */
 
-  /** Counts one request of `agentId` in the current window; returns the count so far in it. */
-  async countRequest(agentId: bigint, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const { rows } = await this.db.query<{ requests: number; reset_ms: string }>(
-      `INSERT INTO ${this.t.rate} AS r (agent_id, window_start, requests)
-       VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) * 1000 / $2) * $2 / 1000.0), 1)
-       ON CONFLICT (agent_id, window_start) DO UPDATE SET requests = r.requests + 1
-       RETURNING requests,
-         (extract(epoch FROM window_start) * 1000 + $2 - extract(epoch FROM now()) * 1000)::bigint AS reset_ms`,
+  /**
+   * The agent's circuit-breaker block, if any; otherwise counts one request of the agent in the
+   * current rate window and returns the count so far in it. One statement.
+   */
+  async admit(
+    agentId: bigint,
+    windowMs: number,
+  ): Promise<
+    | { blocked: { code: string; reason: string; tripped_at: Date } }
+    | { blocked: undefined; count: number; resetInMs: number }
+  > {
+    const { rows } = await this.db.query<{
+      code: string | null;
+      reason: string | null;
+      tripped_at: Date | null;
+      requests: number | null;
+      reset_ms: string | null;
+    }>(
+      `WITH b AS (SELECT code, reason, tripped_at FROM ${this.t.blocks} WHERE agent_id = $1),
+            r AS (
+              INSERT INTO ${this.t.rate} AS w (agent_id, window_start, requests)
+              SELECT $1, to_timestamp(floor(extract(epoch FROM now()) * 1000 / $2) * $2 / 1000.0), 1
+               WHERE NOT EXISTS (SELECT 1 FROM b)
+              ON CONFLICT (agent_id, window_start) DO UPDATE SET requests = w.requests + 1
+              RETURNING requests,
+                (extract(epoch FROM window_start) * 1000 + $2 - extract(epoch FROM now()) * 1000)::bigint AS reset_ms)
+       SELECT b.code, b.reason, b.tripped_at, r.requests, r.reset_ms
+         FROM (SELECT 1) AS one LEFT JOIN b ON true LEFT JOIN r ON true`,
       [agentId, windowMs],
     );
-    return { count: Number(rows[0]!.requests), resetInMs: Math.max(0, Number(rows[0]!.reset_ms)) };
+    const row = rows[0]!;
+    if (row.code !== null) {
+      return { blocked: { code: row.code, reason: row.reason ?? "", tripped_at: row.tripped_at! } };
+    }
+    return { blocked: undefined, count: Number(row.requests), resetInMs: Math.max(0, Number(row.reset_ms)) };
   }
 
   /** Drops finished rate windows (they only matter while current). */

@@ -20,7 +20,7 @@ import {
 import { capFees, type Fees, initialFees } from "./fees";
 import type { ExecutorMetrics } from "./metrics";
 import { type Action, type OpenTx, type PlanConfig, planSender } from "./plan";
-import type { ExecutorStore, RequestRow, Signed } from "./requests";
+import type { ExecutorStore, Final, RequestRow, Signed } from "./requests";
 
 /*
  * Everything one sender key does: hand out its nonces, sign, broadcast, follow receipts, replace
@@ -45,6 +45,7 @@ export class SenderPipeline {
   private dispatching?: Promise<void>;
   private dispatchAgain = false;
   private firstTick = true;
+  private passes = 0;
   private readonly log: Logger;
 
   constructor(
@@ -110,13 +111,18 @@ export class SenderPipeline {
       );
       return;
     }
+    const raws = new Map<string, Hex>();
     const { signed, unaffordable } = await this.store.assignNonces(
       this.chainId,
       this.address,
       chainPending,
       this.o.maxInFlight,
       balance,
-      (row, nonce) => this.sign(row, nonce, fees),
+      async (row, nonce) => {
+        const s = await this.sign(row, nonce, fees);
+        raws.set(s.hash, s.raw);
+        return s;
+      },
     );
     this.metrics.underfunded.set({ sender: this.address }, unaffordable ? 1 : 0);
     if (unaffordable) {
@@ -127,7 +133,7 @@ export class SenderPipeline {
     }
     if (signed.length === 0) return;
     this.log.debug({ count: signed.length, first: signed[0]!.nonce }, "nonces assigned");
-    await this.broadcastAll(signed);
+    await this.broadcastAll(signed, raws);
     // Room may remain (more were accepted meanwhile): go round again.
     if (signed.length > 0) this.dispatchAgain = true;
   }
@@ -151,43 +157,58 @@ export class SenderPipeline {
     return { nonce, raw, hash: keccak256(raw), fees };
   }
 
-  private async broadcastAll(rows: RequestRow[]): Promise<void> {
-    let i = 0;
-    const worker = async () => {
-      while (i < rows.length) {
-        const row = rows[i++]!;
-        await this.broadcast(row);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.broadcastConcurrency, rows.length) }, worker));
+  /**
+   * Sends freshly signed transactions (their bytes still in memory), a few at a time, then records
+   * the accepted ones in one statement; a refusal is recorded on its own.
+   */
+  private async broadcastAll(rows: RequestRow[], raws: Map<string, Hex>): Promise<void> {
+    const sent: { row: RequestRow; hash: string }[] = [];
+    await runLimited(rows, this.o.broadcastConcurrency, async (row) => {
+      const raw = raws.get(row.hash!);
+      const result = await this.send(row, raw);
+      if (result === "accepted") sent.push({ row, hash: row.hash! });
+    });
+    await this.store.markBroadcastMany(sent);
   }
 
-  /** Sends the latest stored attempt of `row`; never signs anything. */
+  /** Sends the latest stored attempt of `row` (or `raw`); never signs anything. */
   private async broadcast(row: RequestRow): Promise<void> {
-    const attempt = await this.store.latestAttempt(row.id);
-    if (!attempt) return;
+    const result = await this.send(row);
+    if (result === "accepted") await this.store.markBroadcastMany([{ row, hash: row.hash! }]);
+  }
+
+  /**
+   * One broadcast. "accepted": a node took it or knew it (the caller records it); "mined": the nonce
+   * is used (the next lookup says by what); "refused": recorded here with the reason.
+   */
+  private async send(row: RequestRow, raw?: Hex): Promise<"accepted" | "mined" | "refused" | "none"> {
+    let bytes = raw;
+    let hash = row.hash!;
+    if (!bytes) {
+      const attempt = await this.store.latestAttempt(row.id);
+      if (!attempt) return "none";
+      bytes = attempt.raw_tx as Hex;
+      hash = attempt.hash;
+    }
     try {
-      await this.chain.publicClient.sendRawTransaction({ serializedTransaction: attempt.raw_tx as Hex });
-      await this.store.markBroadcast(row, attempt.hash, true);
+      await this.chain.publicClient.sendRawTransaction({ serializedTransaction: bytes });
+      return "accepted";
     } catch (err) {
       const text = `${(err as Error).message ?? ""} ${shortMessageOf(err)}`;
       if (
         /already known|known transaction|already imported|already in the mempool|transaction already exists/i.test(text)
       ) {
-        await this.store.markBroadcast(row, attempt.hash, true);
-        return;
+        return "accepted";
       }
-      if (/nonce too low|nonce has already been used|nonce is too low|oldnonce/i.test(text)) {
-        // Mined already (this attempt or an earlier one), or taken: the next lookup tells which.
-        return;
-      }
+      if (/nonce too low|nonce has already been used|nonce is too low|oldnonce/i.test(text)) return "mined";
       const c = classifyError(err);
       this.metrics.broadcastErrors.inc({ kind: c.kind });
       const message = `broadcast failed: ${shortMessageOf(err)}`;
-      if (c.retryable) this.log.warn({ err, txId: row.id, hash: attempt.hash }, "broadcast failed; will retry");
+      if (c.retryable) this.log.warn({ err, txId: row.id, hash }, "broadcast failed; will retry");
       else
         this.log.error({ err, txId: row.id, nonce: row.nonce }, "broadcast refused; the nonce stays with this request");
-      await this.store.markBroadcast(row, attempt.hash, false, message);
+      await this.store.markBroadcastFailed(row, hash, message);
+      return "refused";
     }
   }
 
@@ -216,14 +237,43 @@ export class SenderPipeline {
     const open = rows.map(toOpenTx);
     const actions = planSender(open, view, this.o);
     const blockHashes = new Map<bigint, Promise<Hash | undefined>>();
-    await runLimited(actions, 8, (a) => this.act(a, byId.get(a.id)!, latestNonce, deepBlock, blockHashes));
+    const finals: Final[] = [];
+    try {
+      await runLimited(actions, 8, (a) => this.act(a, byId.get(a.id)!, latestNonce, deepBlock, blockHashes, finals));
+    } finally {
+      // Everything that became final in this pass, in one statement (also when an action failed).
+      await this.finishAll(finals);
+    }
+    this.metrics.pending.set({ sender: this.address }, rows.length - finals.length);
+    // The gap check reads a range of rows: every 10th pass is enough for an invariant.
+    if (this.passes++ % 10 === 0) await this.checkGaps(latestNonce);
+  }
 
+  /** Nonces between the chain's count and the store's next nonce that no stored transaction holds (must be 0). */
+  async checkGaps(latestNonce?: number): Promise<number> {
+    const latest =
+      latestNonce ?? (await this.chain.publicClient.getTransactionCount({ address: this.address, blockTag: "latest" }));
     const stored = await this.store.storedNextNonce(this.chainId, this.address);
-    const gaps = stored === undefined ? 0 : await this.store.nonceGaps(this.chainId, this.address, latestNonce, stored);
+    const gaps = stored === undefined ? 0 : await this.store.nonceGaps(this.chainId, this.address, latest, stored);
     this.metrics.nonceGaps.set({ sender: this.address }, gaps);
-    if (gaps > 0)
-      this.log.error({ gaps, latestNonce, stored }, "nonce gap: nonces handed out with no stored transaction");
-    this.metrics.pending.set({ sender: this.address }, rows.length);
+    if (gaps > 0) {
+      this.log.error({ gaps, latestNonce: latest, stored }, "nonce gap: nonces handed out with no stored transaction");
+    }
+    return gaps;
+  }
+
+  private async finishAll(finals: Final[]): Promise<void> {
+    if (finals.length === 0) return;
+    const done = await this.store.finishMany(finals);
+    const byId = new Map(finals.map((f) => [f.row.id, f]));
+    for (const row of done) {
+      const f = byId.get(row.id)!;
+      const log = withContext(this.log, { txId: row.id, agentId: row.agent_id ?? undefined });
+      if (row.status === "confirmed") log.info({ hash: row.hash, block: row.block_number }, "transaction confirmed");
+      else log.error({ hash: row.hash, revertReason: f.revertReason, error: f.error }, "transaction failed");
+      const latencyMs = row.first_sent_at ? Date.now() - row.first_sent_at.getTime() : undefined;
+      this.onFinished({ row, latencyMs });
+    }
   }
 
   private async act(
@@ -232,14 +282,15 @@ export class SenderPipeline {
     latestNonce: number,
     deepBlock: bigint,
     blockHashes: Map<bigint, Promise<Hash | undefined>>,
+    finals: Final[],
   ): Promise<void> {
     switch (a.kind) {
       case "broadcast":
         return this.broadcast(row);
       case "lookup":
-        return this.lookup(row, latestNonce, deepBlock, blockHashes);
+        return this.lookup(row, latestNonce, deepBlock, blockHashes, finals);
       case "finalize":
-        return this.finalizeSeen(row, blockHashes);
+        return this.finalizeSeen(row, blockHashes, finals);
       case "replace":
         return this.replace(row, a.fees);
       case "report-stuck": {
@@ -256,14 +307,17 @@ export class SenderPipeline {
     latestNonce: number,
     deepBlock: bigint,
     blockHashes: Map<bigint, Promise<Hash | undefined>>,
+    finals: Final[],
   ): Promise<void> {
-    const attempts = await this.store.attempts(row.id);
-    for (const attempt of attempts) {
-      const receipt = await this.receipt(attempt.hash as Hash);
+    // One attempt (the usual case): its hash is on the row; replacements: every attempt, newest first.
+    const hashes =
+      row.attempts <= 1 ? [row.hash as Hash] : (await this.store.attempts(row.id)).map((a) => a.hash as Hash);
+    for (const hash of hashes) {
+      const receipt = await this.receipt(hash);
       if (!receipt) continue;
       if (receipt.blockNumber <= deepBlock) {
         if ((await this.blockHash(receipt.blockNumber, blockHashes)) !== receipt.blockHash) return; // reorg in progress
-        await this.finalize(row, receipt);
+        finals.push(await this.finalOf(row, receipt));
       } else {
         await this.store.markSeen(row, {
           block: receipt.blockNumber,
@@ -292,13 +346,16 @@ export class SenderPipeline {
         const error = `nonce ${row.nonce} of ${this.address} was used by a transaction this executor did not sign`;
         this.log.error({ txId: row.id, nonce: row.nonce }, error);
         this.metrics.foreignNonce.inc({ sender: this.address });
-        const done = await this.store.finish(row, { status: "failed", error });
-        if (done) this.onFinished({ row: done });
+        finals.push({ row, status: "failed", error });
       }
     }
   }
 
-  private async finalizeSeen(row: RequestRow, blockHashes: Map<bigint, Promise<Hash | undefined>>): Promise<void> {
+  private async finalizeSeen(
+    row: RequestRow,
+    blockHashes: Map<bigint, Promise<Hash | undefined>>,
+    finals: Final[],
+  ): Promise<void> {
     const hash = row.seen_hash as Hash;
     const receipt = await this.receipt(hash);
     if (!receipt) {
@@ -306,27 +363,22 @@ export class SenderPipeline {
       return;
     }
     if ((await this.blockHash(receipt.blockNumber, blockHashes)) !== receipt.blockHash) return;
-    await this.finalize(row, receipt);
+    finals.push(await this.finalOf(row, receipt));
   }
 
-  private async finalize(row: RequestRow, receipt: TransactionReceipt): Promise<void> {
+  /** The final state a deep enough receipt gives (a revert with its reason, replayed). */
+  private async finalOf(row: RequestRow, receipt: TransactionReceipt): Promise<Final> {
     const ok = receipt.status === "success";
-    const revertReason = ok ? undefined : await this.failureReason(row, receipt);
-    const done = await this.store.finish(row, {
+    return {
+      row,
       status: ok ? "confirmed" : "failed",
       hash: receipt.transactionHash,
       gasUsed: receipt.gasUsed,
       effectiveGasPrice: receipt.effectiveGasPrice,
       blockNumber: receipt.blockNumber,
       blockHash: receipt.blockHash,
-      revertReason,
-    });
-    if (!done) return;
-    const log = withContext(this.log, { txId: row.id, agentId: row.agent_id ?? undefined });
-    if (ok) log.info({ hash: receipt.transactionHash, block: receipt.blockNumber.toString() }, "transaction confirmed");
-    else log.error({ hash: receipt.transactionHash, revertReason }, "transaction reverted on chain");
-    const latencyMs = done.first_sent_at ? Date.now() - done.first_sent_at.getTime() : undefined;
-    this.onFinished({ row: done, latencyMs });
+      revertReason: ok ? undefined : await this.failureReason(row, receipt),
+    };
   }
 
   /** Why a mined transaction reverted: replayed on the parent block with the same sender and gas. */

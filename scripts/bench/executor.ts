@@ -247,6 +247,41 @@ async function main() {
     }
     latencies.sort((x, y) => x - y);
 
+    // Where the time goes, from the audit trail of every 10th request (executor clock).
+    const stages = {
+      "received→accepted": [] as number[],
+      "accepted→signed": [] as number[],
+      "signed→broadcast": [] as number[],
+      "broadcast→confirmed": [] as number[],
+    };
+    await pool(
+      accepted.filter((_, i) => i % 10 === 0),
+      4,
+      async (a) => {
+        const r = await fetch(`${ex.url}/tx/audit/${a.id}`);
+        const entries = ((await r.json()) as { entries: { event: string; at: string }[] }).entries;
+        const at = (e: string) => {
+          const x = entries.find((y) => y.event === e);
+          return x ? new Date(x.at).getTime() : Number.NaN;
+        };
+        stages["received→accepted"].push(at("accepted") - at("received"));
+        stages["accepted→signed"].push(at("signed") - at("accepted"));
+        stages["signed→broadcast"].push(at("broadcast") - at("signed"));
+        stages["broadcast→confirmed"].push(at("confirmed") - at("broadcast"));
+      },
+    );
+    const stageLine = Object.entries(stages)
+      .map(
+        ([k, v]) =>
+          `${k} ${(
+            percentile(
+              v.filter(Number.isFinite).sort((x, y) => x - y),
+              50,
+            ) / 1000
+          ).toFixed(2)} s`,
+      )
+      .join(", ");
+
     // The chain: the relayer's transactions, decoded; each (agent, Spend nonce) executed once.
     const chain = createPublicClient({ transport: http(node.url) });
     const relayer = privateKeyToAccount(devKey(RELAYER)).address;
@@ -305,6 +340,7 @@ tx-executor benchmark: ${REQUESTS} signed spends from ${AGENTS} agents, hardhat 
   latency (202 → confirmed):     p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? Number.NaN)}
   duplicates:                    ${duplicates} (relayed transactions that reverted: ${reverted})
   nonce gaps:                    ${gaps} (relayer sent ${relayerCount} transactions, nonces 0..${relayerCount - 1})
+  median per stage:              ${stageLine}
   blocks:                        ${Number.isFinite(firstBlock) ? lastBlock - firstBlock + 1 : 0}
 `);
     if (refused.length > 0) console.log(`first refusal: ${refused[0]}`);
