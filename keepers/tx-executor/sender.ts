@@ -43,9 +43,12 @@ export type FinishedTx = { row: RequestRow; latencyMs?: number };
 export class SenderPipeline {
   readonly address: Address;
   private dispatching?: Promise<void>;
+  private sending?: Promise<void>;
+  private readonly outbox: { row: RequestRow; raw?: Hex }[] = [];
   private dispatchAgain = false;
   private firstTick = true;
   private passes = 0;
+  private marketCache?: { at: number; value: Promise<{ fees: Fees; baseFeePerGas: bigint | null }> };
   private readonly log: Logger;
 
   constructor(
@@ -92,7 +95,10 @@ export class SenderPipeline {
 
   /** Resolves when no dispatch is running (for a graceful stop). */
   async idle(): Promise<void> {
-    while (this.dispatching) await this.dispatching.catch(() => undefined);
+    while (this.dispatching || this.sending) {
+      await this.dispatching?.catch(() => undefined);
+      await this.sending?.catch(() => undefined);
+    }
   }
 
   private async dispatchOnce(): Promise<void> {
@@ -133,7 +139,8 @@ export class SenderPipeline {
     }
     if (signed.length === 0) return;
     this.log.debug({ count: signed.length, first: signed[0]!.nonce }, "nonces assigned");
-    await this.broadcastAll(signed, raws);
+    // Sent in the background, in nonce order, while the next batch is signed.
+    this.enqueueBroadcasts(signed, raws);
     // Room may remain (more were accepted meanwhile): go round again.
     if (signed.length > 0) this.dispatchAgain = true;
   }
@@ -158,17 +165,28 @@ export class SenderPipeline {
   }
 
   /**
-   * Sends freshly signed transactions (their bytes still in memory), a few at a time, then records
-   * the accepted ones in one statement; a refusal is recorded on its own.
+   * Freshly signed transactions (their bytes still in memory) wait here and go out
+   * BROADCAST_CONCURRENCY at a time, oldest nonce first; the accepted ones are recorded in one
+   * statement per round. The loop re-sends anything this misses (a crash drops the queue, not the rows).
    */
-  private async broadcastAll(rows: RequestRow[], raws: Map<string, Hex>): Promise<void> {
-    const sent: { row: RequestRow; hash: string }[] = [];
-    await runLimited(rows, this.o.broadcastConcurrency, async (row) => {
-      const raw = raws.get(row.hash!);
-      const result = await this.send(row, raw);
-      if (result === "accepted") sent.push({ row, hash: row.hash! });
+  private enqueueBroadcasts(rows: RequestRow[], raws: Map<string, Hex>): void {
+    for (const row of rows) this.outbox.push({ row, raw: raws.get(row.hash!) });
+    this.sending ??= this.drainOutbox().finally(() => {
+      this.sending = undefined;
     });
-    await this.store.markBroadcastMany(sent);
+  }
+
+  private async drainOutbox(): Promise<void> {
+    while (this.outbox.length > 0) {
+      const round = this.outbox.splice(0, this.o.broadcastConcurrency * 4);
+      const sent: { row: RequestRow; hash: string }[] = [];
+      await runLimited(round, this.o.broadcastConcurrency, async ({ row, raw }) => {
+        if ((await this.send(row, raw)) === "accepted") sent.push({ row, hash: row.hash! });
+      }).catch((err: unknown) => this.log.warn({ err }, "broadcast round failed; the loop re-sends"));
+      await this.store
+        .markBroadcastMany(sent)
+        .catch((err: unknown) => this.log.warn({ err }, "could not record broadcasts; the loop re-sends"));
+    }
   }
 
   /** Sends the latest stored attempt of `row` (or `raw`); never signs anything. */
@@ -239,7 +257,7 @@ export class SenderPipeline {
     const blockHashes = new Map<bigint, Promise<Hash | undefined>>();
     const finals: Final[] = [];
     try {
-      await runLimited(actions, 8, (a) => this.act(a, byId.get(a.id)!, latestNonce, deepBlock, blockHashes, finals));
+      await runLimited(actions, 16, (a) => this.act(a, byId.get(a.id)!, latestNonce, deepBlock, blockHashes, finals));
     } finally {
       // Everything that became final in this pass, in one statement (also when an action failed).
       await this.finishAll(finals);
@@ -416,7 +434,19 @@ export class SenderPipeline {
 
   /* ----------------------------------------- chain ----------------------------------------- */
 
-  private async market(): Promise<{ fees: Fees; baseFeePerGas: bigint | null }> {
+  /** The fees a new transaction would get now; shared by dispatch and monitor for up to a second. */
+  private market(): Promise<{ fees: Fees; baseFeePerGas: bigint | null }> {
+    const now = Date.now();
+    if (this.marketCache && now - this.marketCache.at < 1_000) return this.marketCache.value;
+    const value = this.readMarket();
+    this.marketCache = { at: now, value };
+    value.catch(() => {
+      if (this.marketCache?.value === value) this.marketCache = undefined;
+    });
+    return value;
+  }
+
+  private async readMarket(): Promise<{ fees: Fees; baseFeePerGas: bigint | null }> {
     const client = this.chain.publicClient;
     const block = await client.getBlock({ blockTag: "latest" });
     const base = block.baseFeePerGas ?? null;
