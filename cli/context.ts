@@ -20,9 +20,24 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** A usage or input error: printed without a stack trace, exit code 2. */
+/**
+ * An error printed without a stack trace. Exit code 2 (the default) for bad input, 1 for a transaction that reverted
+ * or failed: the code is set where the error is raised, never guessed from its message.
+ */
 export class CliError extends Error {
   override name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** A non-negative integer argument (an id, a nonce, a number of seconds), or a CliError naming it. */
+export function uintArg(value: string, what: string): bigint {
+  if (!/^\d+$/.test(value)) throw new CliError(`${what} must be a non-negative integer, got "${value}"`);
+  return BigInt(value);
 }
 
 export interface CliContext {

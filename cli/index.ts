@@ -59,7 +59,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliError) {
       console.error(`error: ${err.message}`);
-      return err.message.includes("failed:") ? 1 : 2;
+      return err.exitCode;
     }
     console.error(`error: ${describeError(err)}`);
     return 1;

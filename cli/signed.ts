@@ -13,7 +13,7 @@ import {
   verifySignedAction,
 } from "../sdk";
 import { AgentGoals__factory, AgentRegistry__factory, CouncilFlags__factory } from "../typechain-types";
-import { type CliContext, CliError, loadWallet, printJson } from "./context";
+import { type CliContext, CliError, loadWallet, printJson, uintArg } from "./context";
 
 /** Options of every command that signs an agent action. */
 export interface SignOptions {
@@ -70,9 +70,9 @@ export async function sendAndReport(
     const response = await sender.sendTransaction(tx);
     receipt = await response.wait();
   } catch (err) {
-    throw new CliError(`${label} failed: ${describeError(err)}`);
+    throw new CliError(`${label} failed: ${describeError(err)}`, 1);
   }
-  if (!receipt) throw new CliError(`${label}: no receipt`);
+  if (!receipt) throw new CliError(`${label}: no receipt`, 1);
   const result = { action: label, tx: receipt.hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed };
   if (ctx.options.json) printJson(result);
   else console.log(`${label}: tx ${receipt.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed})`);
@@ -99,9 +99,10 @@ export async function runSigned(
   const action0 = buildAction(primaryType, ctx.deployment, { ...message, ...defaults(primaryType, message) });
   const fieldNames = (action0.types[primaryType] ?? []).map((f) => f.name);
   if (fieldNames.includes("nonce") && message.nonce === undefined) {
-    message.nonce = opts.nonce !== undefined ? BigInt(opts.nonce) : await defaultNonce(ctx, primaryType, message);
+    message.nonce =
+      opts.nonce !== undefined ? uintArg(opts.nonce, "--nonce") : await defaultNonce(ctx, primaryType, message);
   }
-  message.deadline = BigInt((await chainNow(ctx)) + Number(opts.deadline));
+  message.deadline = BigInt(await chainNow(ctx)) + uintArg(opts.deadline, "--deadline");
   const action = buildAction(primaryType, ctx.deployment, message);
 
   process.stderr.write(`Typed data to sign (${primaryType}):\n${actionToJson(action)}\n`);

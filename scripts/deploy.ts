@@ -8,6 +8,7 @@
  * their npm artifacts first. Phase two deploys the suite through the Ignition modules with
  * deploy/parameters/<network>.json. Both phases are idempotent: Safes are found at their predicted addresses and
  * Ignition's journal (deploy/deployments/chain-<id>/) resumes a failed run where it stopped.
+ * $COVENANT_DEPLOYMENTS_DIR puts the record elsewhere than deployments/ (tests use a temporary directory).
  */
 import { execSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -15,10 +16,17 @@ import path from "node:path";
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
 import { ignitionParameters, loadParameters, type SafeSpec } from "../deploy/parameters";
-import { type DeploymentRecord, deploymentPath, readDeployment, writeDeployment } from "../deploy/records";
+import {
+  DEPLOYMENTS_DIR,
+  type DeploymentRecord,
+  deploymentPath,
+  readDeployment,
+  writeDeployment,
+} from "../deploy/records";
 import { canonicalSafeContracts, createSafe, deploySafeContracts, type SafeContracts } from "../deploy/safe";
 
 const LOCAL_CHAINS = new Set([31337, 1337]);
+const RECORDS_DIR = process.env.COVENANT_DEPLOYMENTS_DIR || DEPLOYMENTS_DIR;
 
 function gitCommit(): string | undefined {
   try {
@@ -32,7 +40,7 @@ function gitCommit(): string | undefined {
 
 function previousRecord(chainId: number): DeploymentRecord | undefined {
   try {
-    return readDeployment(deploymentPath(chainId));
+    return readDeployment(deploymentPath(chainId, RECORDS_DIR));
   } catch {
     return undefined;
   }
@@ -125,7 +133,7 @@ async function main() {
   for (const [key, contract] of Object.entries(deployed)) {
     record.contracts[names[key] ?? key] = { address: (await contract.getAddress()) as `0x${string}` };
   }
-  const file = writeDeployment(record);
+  const file = writeDeployment(record, RECORDS_DIR);
   console.log(`record written to ${path.relative(process.cwd(), file)}`);
   for (const [name, c] of Object.entries(record.contracts)) console.log(`  ${name.padEnd(16)} ${c.address}`);
 }

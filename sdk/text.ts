@@ -1,4 +1,4 @@
-import { type Hex, hexToString, stringToHex, trim } from "viem";
+import { type Hex, hexToBytes, stringToHex } from "viem";
 
 /** Thrown for a text that does not fit the on-chain bytes32 short-text encoding. */
 export class ShortTextError extends Error {
@@ -17,7 +17,13 @@ export function toBytes32Text(text: string): Hex {
   return stringToHex(text, { size: 32 });
 }
 
-/** Decodes a bytes32 short text written by {@link toBytes32Text}. */
+/**
+ * Decodes a bytes32 short text written by {@link toBytes32Text}: strips the zero padding byte by byte (viem's
+ * `trim` strips zero hex digits, which would eat the low nibble of a last byte such as "0", "p" or a space).
+ */
 export function fromBytes32Text(value: Hex): string {
-  return hexToString(trim(value, { dir: "right" }));
+  const bytes = hexToBytes(value);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return Buffer.from(bytes.subarray(0, end)).toString("utf8");
 }

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { getAddress, isAddress } from "ethers";
 import { fromBytes32Text, GoalStatus, type GoalStatusName, toBytes32Text } from "../../sdk";
-import { type CliContext, CliError, loadWallet, printJson } from "../context";
+import { type CliContext, CliError, loadWallet, printJson, uintArg } from "../context";
 import { runSigned, type SignOptions, sendAndReport } from "../signed";
 
 type WithContext = <T extends unknown[]>(
@@ -19,8 +19,7 @@ export function signOptions(cmd: Command): Command {
 }
 
 export function agentId(value: string): bigint {
-  if (!/^\d+$/.test(value)) throw new CliError(`agent id must be a non-negative integer, got "${value}"`);
-  return BigInt(value);
+  return uintArg(value, "agent id");
 }
 
 export function address(value: string, what = "address"): string {
@@ -120,12 +119,13 @@ export function registerAgentCommands(program: Command, withContext: WithContext
         async (ctx, id: string, goalId: string, status: string, opts: SignOptions & { priority?: string }) => {
           const name = (status.charAt(0).toUpperCase() + status.slice(1).toLowerCase()) as GoalStatusName;
           if (!(name in GoalStatus) || name === "None") throw new CliError(`status must be active, done or dropped`);
-          const current = await ctx.goals.goal(agentId(id), BigInt(goalId));
+          const goal = uintArg(goalId, "goal id");
+          const current = await ctx.goals.goal(agentId(id), goal);
           const p = opts.priority === undefined ? Number(current.priority) : priority(opts.priority);
           await runSigned(
             ctx,
             "UpdateGoal",
-            { agentId: agentId(id), goalId: BigInt(goalId), priority: p, status: GoalStatus[name] },
+            { agentId: agentId(id), goalId: goal, priority: p, status: GoalStatus[name] },
             opts,
           );
         },
@@ -156,7 +156,7 @@ export function registerAgentCommands(program: Command, withContext: WithContext
           agentId: agentId(id),
           newSigner: next.address,
           nonce: randomNonce(),
-          deadline: BigInt((block?.timestamp ?? 0) + Number(opts.deadline)),
+          deadline: BigInt(block?.timestamp ?? 0) + uintArg(opts.deadline, "--deadline"),
         });
         process.stderr.write(`Typed data to sign (RotateSigner, by both keys):\n${actionToJson(action)}\n`);
         const a = await signAction(await fromEthersSigner(current), action);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context";
-import { loadWallet } from "../context";
+import { loadWallet, uintArg } from "../context";
 import { sendAndReport } from "../signed";
 import { agentId } from "./agent";
 
@@ -51,7 +51,7 @@ export function registerCouncilCommands(program: Command, withContext: WithConte
           await send(
             ctx,
             opts,
-            ctx.flags.interface.encodeFunctionData("resolveFlag", [BigInt(flagId), note]),
+            ctx.flags.interface.encodeFunctionData("resolveFlag", [uintArg(flagId, "flag id"), note]),
             "resolveFlag",
           );
         },
@@ -65,7 +65,12 @@ export function registerCouncilCommands(program: Command, withContext: WithConte
     .option("--council-key-env <VAR>", "environment variable holding a council key", "COVENANT_COUNCIL_KEY")
     .action(
       withContext(async (ctx, flagId: string, opts: { calldataOnly?: boolean; councilKeyEnv: string }) => {
-        await send(ctx, opts, ctx.flags.interface.encodeFunctionData("escalateFlag", [BigInt(flagId)]), "escalateFlag");
+        await send(
+          ctx,
+          opts,
+          ctx.flags.interface.encodeFunctionData("escalateFlag", [uintArg(flagId, "flag id")]),
+          "escalateFlag",
+        );
       }),
     );
 }

@@ -21,7 +21,8 @@ import {CouncilFlags} from "./CouncilFlags.sol";
  *
  * Trust assumptions:
  * - The operator (token owner) registers the agent, sets its URI, metadata and ERC-8004 `agentWallet`, and offers the
- *   charter to a signer. After acceptance the operator can write nothing of the charter.
+ *   charter to a signer. After acceptance the operator can write nothing of the charter. A transfer of the token
+ *   withdraws an unaccepted offer and a pending recovery: approvals do not outlive the operator who gave them.
  * - The agent signer alone writes the charter, by a direct call or through any relayer carrying its EIP-712
  *   signature. A relayer can delay a message but never alter or replay it; the signer can always act directly.
  * - The council (COUNCIL_ROLE, a Safe) co-approves key recovery. It flags records in {councilFlags}, a separate
@@ -450,11 +451,11 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
 
     /// @inheritdoc IAgentRegistry
     function recordRestoration(uint256 agentId, uint32 sequence, bytes32 ciphertextHash) external {
-        AgentCore memory core = _acceptedCore(agentId);
+        AgentCore memory core = _charterCore(agentId);
         if (msg.sender != core.signer && !_isOperator(agentId, msg.sender)) {
             revert AgentRegistryNotAgentSigner(agentId, msg.sender);
         }
-        _recordRestoration(agentId, core, sequence, ciphertextHash);
+        _recordRestoration(agentId, core, sequence, ciphertextHash, msg.sender);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -469,12 +470,8 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
         bytes32 structHash = keccak256(
             abi.encode(RECORD_RESTORATION_TYPEHASH, agentId, sequence, ciphertextHash, nonce, deadline)
         );
-        _recordRestoration(
-            agentId,
-            _verifySigned(agentId, structHash, nonce, deadline, signature),
-            sequence,
-            ciphertextHash
-        );
+        AgentCore memory core = _verifySigned(agentId, structHash, nonce, deadline, signature);
+        _recordRestoration(agentId, core, sequence, ciphertextHash, core.signer);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -483,7 +480,7 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
 
     /// @inheritdoc IAgentRegistry
     function proposeRecovery(uint256 agentId, address newSigner) external {
-        AgentCore memory core = _acceptedCore(agentId);
+        AgentCore memory core = _charterCore(agentId);
         if (newSigner == address(0)) revert AgentRegistryZeroAddress();
         if (newSigner == core.signer) revert AgentRegistrySameSigner(agentId, newSigner);
         bool byOperator = _isOperator(agentId, msg.sender);
@@ -510,14 +507,13 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
         if (!bySigner && !_isOperator(agentId, msg.sender) && !hasRole(COUNCIL_ROLE, msg.sender)) {
             revert AgentRegistryNotRecoveryParty(agentId, msg.sender);
         }
-        _cancelRecovery(agentId);
+        _cancelRecovery(agentId, msg.sender);
     }
 
     /// @inheritdoc IAgentRegistry
     function cancelRecoveryBySig(uint256 agentId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(CANCEL_RECOVERY_TYPEHASH, agentId, nonce, deadline));
-        _verifySigned(agentId, structHash, nonce, deadline, signature);
-        _cancelRecovery(agentId);
+        _cancelRecovery(agentId, _verifySigned(agentId, structHash, nonce, deadline, signature).signer);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -755,6 +751,8 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
                 core.flags &= ~_OFFERED;
                 core.signer = address(0);
             }
+            // The former operator's recovery approval lapses with its token: the new operator must propose anew.
+            if (_recoveries[agentId].newSigner != address(0)) _cancelRecovery(agentId, msg.sender);
             _clearAgentWallet(agentId);
         }
     }
@@ -783,6 +781,12 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
         core = _cores[agentId];
         if (core.flags & _ACCEPTED != 0) revert AgentRegistryCharterAlreadyAccepted(agentId);
         if (core.flags & _OFFERED == 0) revert AgentRegistryCharterNotOffered(agentId);
+    }
+
+    /// @dev The core of an agent whose charter is accepted, for direct calls that need no signature.
+    function _charterCore(uint256 agentId) internal view returns (AgentCore memory core) {
+        core = _cores[agentId];
+        if (core.flags & _ACCEPTED == 0) revert AgentRegistryCharterNotAccepted(agentId);
     }
 
     /// @dev The core of an agent whose charter is accepted; a relayed write to any other fails as a bad signature.
@@ -870,7 +874,7 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
             revert AgentRegistryInvalidSignature(agentId, newSigner);
         }
         // A rotation supersedes any pending recovery.
-        if (_recoveries[agentId].newSigner != address(0)) _cancelRecovery(agentId);
+        if (_recoveries[agentId].newSigner != address(0)) _cancelRecovery(agentId, core.signer);
         _replaceSigner(agentId, core, newSigner);
     }
 
@@ -1006,20 +1010,23 @@ contract AgentRegistry is IAgentRegistry, ERC721, EIP712, AccessControl {
         emit ResurrectionConsentChanged(agentId, granted);
     }
 
+    /// @dev `by` is who restored: the caller of a direct call, the agent signer for a relayed one.
     function _recordRestoration(
         uint256 agentId,
         AgentCore memory core,
         uint32 sequence,
-        bytes32 ciphertextHash
+        bytes32 ciphertextHash,
+        address by
     ) internal {
         if (core.flags & _RESURRECTION_CONSENT == 0) revert AgentRegistryNoResurrectionConsent(agentId);
-        emit Restored(agentId, sequence, ciphertextHash, msg.sender);
+        emit Restored(agentId, sequence, ciphertextHash, by);
     }
 
-    function _cancelRecovery(uint256 agentId) internal {
+    /// @dev `by` is who cancelled: the caller, or the agent signer when its signature is relayed.
+    function _cancelRecovery(uint256 agentId, address by) internal {
         if (_recoveries[agentId].newSigner == address(0)) revert AgentRegistryNoRecovery(agentId);
         delete _recoveries[agentId];
-        emit RecoveryCancelled(agentId, msg.sender);
+        emit RecoveryCancelled(agentId, by);
     }
 
     function _setRecoveryDelay(uint32 delay) internal {

@@ -163,7 +163,8 @@ interface IAgentRegistry is IERC8004Identity {
     event RecoveryProposed(uint256 indexed agentId, address indexed newSigner, address indexed by);
     /// @notice Both operator and council approved; the recovery may be finalized from `executableAt`.
     event RecoveryScheduled(uint256 indexed agentId, address indexed newSigner, uint40 executableAt);
-    /// @notice A pending recovery was cancelled.
+    /// @notice A pending recovery was cancelled: `by` is the caller, the agent signer when its cancellation (or
+    /// rotation) was relayed, or the account that transferred the token.
     event RecoveryCancelled(uint256 indexed agentId, address indexed by);
     /// @notice A backup record joined the agent's trail:
     /// `head` = bytes28(keccak256(abi.encode(prevHead, recordHash))), recordHash the `BackupRecord` struct hash
@@ -178,7 +179,8 @@ interface IAgentRegistry is IERC8004Identity {
     );
     /// @notice A relayer anchored `count` agent-signed backup records under `root`; `uri` holds the leaves.
     event BackupsAnchored(uint256 indexed index, bytes32 indexed root, uint32 count, string uri, address relayer);
-    /// @notice The agent was restored from backup `sequence` (the family learns of it from this event).
+    /// @notice The agent was restored from backup `sequence` (the family learns of it from this event); `by` is the
+    /// caller, or the agent signer when its signed record was relayed.
     event Restored(uint256 indexed agentId, uint32 indexed sequence, bytes32 ciphertextHash, address indexed by);
     /// @notice The agent granted or revoked its consent to be resurrected.
     event ResurrectionConsentChanged(uint256 indexed agentId, bool granted);
@@ -209,6 +211,8 @@ interface IAgentRegistry is IERC8004Identity {
     error AgentRegistryInvalidSignature(uint256 agentId, address expectedSigner);
     /// @notice The nonce was already used or invalidated.
     error AgentRegistryNonceUsed(uint256 agentId, uint256 nonce);
+    /// @notice The agent has not accepted its charter.
+    error AgentRegistryCharterNotAccepted(uint256 agentId);
     /// @notice The charter was never offered.
     error AgentRegistryCharterNotOffered(uint256 agentId);
     /// @notice The charter is already accepted; it is permanent.
