@@ -79,6 +79,7 @@ export async function loadContext(options: GlobalOptions): Promise<CliContext> {
     registry: addressOf(record, "AgentRegistry"),
     goals: addressOf(record, "AgentGoals"),
     flags: addressOf(record, "CouncilFlags"),
+    spendingLimits: record.contracts.SpendingLimitModule?.address,
   };
   return {
     options,

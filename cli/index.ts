@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAgentCommands } from "./commands/agent";
 import { registerCouncilCommands } from "./commands/council";
+import { registerSpendCommands } from "./commands/spend";
 import { type CliContext, CliError, type GlobalOptions, loadContext } from "./context";
 import { describeError, relayFile } from "./signed";
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
 
   registerAgentCommands(program, withContext);
   registerCouncilCommands(program, withContext);
+  registerSpendCommands(program, withContext);
 
   program
     .command("relay <file>")

@@ -10,6 +10,7 @@ import { AgentRegistry__factory, SpendingLimitModule__factory } from "../typecha
 import { spendThroughExecutor } from "./demo/executor";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
+import { spendingDemo } from "./demo/spending";
 
 async function main() {
   const started = Date.now();
@@ -37,9 +38,20 @@ async function main() {
     ],
     now,
   );
-  const recipient = (await hre.ethers.getSigners())[9]!;
+  const [, , , , , , , , , , cosigner, , , , , recipient] = await hre.ethers.getSigners();
+  if (!cosigner || !recipient) throw new Error("accounts");
+  const module = SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer);
+  await spendingDemo(report, module, Number(chainId), born[0]!.agentId, born[0]!.name, {
+    deployer,
+    operator: operatorA,
+    cosigner,
+    agentKey: keyA,
+    keeper: relayer,
+    recipient,
+  });
+  // The same agent and Safe, now through the tx-executor (relayer: Hardhat account 8).
   await spendThroughExecutor(report, {
-    module: SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    module,
     registry: (await registry.getAddress()) as `0x${string}`,
     agent: born[0]!,
     recipient,

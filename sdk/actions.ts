@@ -54,7 +54,7 @@ function typesOf(primaryType: PrimaryType): Record<string, readonly { name: stri
     flags: flagTypes,
     spendingLimits: spendTypes,
   }[contract];
-  const fields = all[primaryType];
+  const fields = all?.[primaryType];
   if (!fields) throw new ActionError(`unknown action ${primaryType}`);
   return { [primaryType]: fields };
 }

@@ -93,6 +93,33 @@ export interface QueuedSpendView {
   status: number | bigint;
 }
 
+/** A `queuedSpend(id)` result (ethers or viem) as a plain {@link QueuedSpendView}. */
+export function toQueuedSpendView(q: {
+  agentId: bigint;
+  safe: string;
+  token: string;
+  to: string;
+  amount: bigint;
+  data: string;
+  gas: bigint;
+  queuedAt: bigint;
+  executableAt: bigint;
+  status: bigint | number;
+}): QueuedSpendView {
+  return {
+    agentId: q.agentId,
+    safe: q.safe as Address,
+    token: q.token as Address,
+    to: q.to as Address,
+    amount: q.amount,
+    data: q.data as Hex,
+    gas: q.gas,
+    queuedAt: q.queuedAt,
+    executableAt: q.executableAt,
+    status: q.status,
+  };
+}
+
 /**
  * The `ApproveSpend` the Safe's owners sign for queued spend `queueId`, as EIP-712 typed data for protocol-kit's
  * `createMessage` (the Safe wraps it in a Safe message, so the threshold of owners must sign).

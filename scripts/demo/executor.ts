@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import hre from "hardhat";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
-import { type Address, toHex } from "viem";
+import { type Address, formatEther, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { createSafe, deploySafeContracts, type SafeConnection } from "../../deploy/safe";
 import { ExecutorClient } from "../../keepers/tx-executor/client";
@@ -25,6 +25,7 @@ import { check, type Report } from "./report";
 export const DEMO_PER_TX = 10n ** 17n; // 0.1 ETH
 export const DEMO_DAILY = 25n * 10n ** 16n; // 0.25 ETH
 const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
+const ZERO = "0x0000000000000000000000000000000000000000";
 
 export interface ExecutorDemoAgent {
   name: string;
@@ -95,7 +96,10 @@ function devKey(index: number): `0x${string}` {
 export async function spendThroughExecutor(report: Report, o: ExecutorDemoOptions): Promise<void> {
   report.section("Spending through the tx-executor");
   const { module, agent, recipient } = o;
-  const safe = o.safe ?? (await prepareSafe(report, o));
+  // The agent's Safe from the spending steps when it has one; otherwise one is set up here.
+  const bound = (await module.agentState(agent.agentId)).safe as Address;
+  const safe = o.safe ?? (bound !== ZERO ? bound : await prepareSafe(report, o));
+  const perTxCap = (await module.tokenPolicy(agent.agentId, ETH)).perTxCap;
   const moduleAddress = (await module.getAddress()) as Address;
   const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
 
@@ -164,8 +168,8 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     );
     check(before.safe - (await hre.ethers.provider.getBalance(safe)) === amount, "the Safe did not pay the amount");
     report.add({
-      step: `${agent.name} spends 0.05 ETH`,
-      detail: `signed by the agent, relayed by the executor (nonce ${done.nonce}), paid by its Safe`,
+      step: `${agent.name} spends 0.05 ETH through the executor`,
+      detail: `signed by the agent, checked and relayed by the executor (nonce ${done.nonce}), paid by its Safe`,
       tx: done.hash!,
       gas: receipt!.gasUsed,
     });
@@ -173,7 +177,7 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     // Over the per-transaction cap: refused by the executor, nothing sent.
     const relayerNonce = await hre.ethers.provider.getTransactionCount(relayer);
     const safeBalance = await hre.ethers.provider.getBalance(safe);
-    const over = await client.executeSpend(`demo-${agent.name}-2`, await spend(2n * DEMO_PER_TX));
+    const over = await client.executeSpend(`demo-${agent.name}-2`, await spend(2n * perTxCap));
     check(
       !over.ok && over.refusal.status === 422 && over.refusal.code === "over_tx_cap",
       "an over-cap spend was not refused",
@@ -184,7 +188,7 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
     );
     check((await hre.ethers.provider.getBalance(safe)) === safeBalance, "the refused spend moved money");
     report.add({
-      step: `${agent.name} tries 0.2 ETH`,
+      step: `${agent.name} tries ${formatEther(2n * perTxCap)} ETH through the executor`,
       detail: `refused before the chain: ${!over.ok ? `${over.refusal.status} ${over.refusal.code}` : ""} (no transaction, no gas)`,
     });
 

@@ -32,7 +32,8 @@ import { texts } from "./helpers";
  * describes its actions as {@link AgentSignedActionCase}s; the checks run for an EOA and an ERC-1271 agent signer.
  */
 
-export type RelayedType = Exclude<PrimaryType, "AgentWalletSet">;
+/** The identity contracts' relayed actions (the SpendingLimitModule's Spend has test/limits/agentSignedSpend.behavior.ts). */
+export type RelayedType = Exclude<PrimaryType, "AgentWalletSet" | "Spend">;
 export type Message = Record<string, unknown>;
 
 /** The fixture an action runs in: an agent (id 1) with its charter offered or accepted, plus the case's own state. */
@@ -100,7 +101,8 @@ const ERRORS: Record<ContractKind, { nonceUsed: string; expired: string; invalid
 const NONCE = (3n << 8n) | 41n;
 
 function contractOf(c: AgentSignedActionCase): ContractKind {
-  return actionContract[c.primaryType];
+  // RelayedType excludes Spend, so the action is verified by one of the identity contracts.
+  return actionContract[c.primaryType] as ContractKind;
 }
 
 function target(env: ActionEnv, kind: ContractKind): BaseContract {

@@ -2,7 +2,14 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { Interface } from "ethers";
 import hre from "hardhat";
-import { approveSpendDigest, approveSpendTypedData, ETH, type QueuedSpendView, spendRelayCall } from "../../sdk";
+import {
+  approveSpendDigest,
+  approveSpendTypedData,
+  ETH,
+  type QueuedSpendView,
+  spendRelayCall,
+  toQueuedSpendView,
+} from "../../sdk";
 import { approveSafeMessageOnChain, signSafeMessage } from "../../sdk/safe";
 import {
   asSafe,
@@ -30,19 +37,7 @@ async function queueLarge(f: SpendingFixture, amount = LARGE): Promise<bigint> {
 }
 
 async function queued(f: SpendingFixture, id: bigint): Promise<QueuedSpendView> {
-  const q = await f.module.queuedSpend(id);
-  return {
-    agentId: q.agentId,
-    safe: q.safe as `0x${string}`,
-    token: q.token as `0x${string}`,
-    to: q.to as `0x${string}`,
-    amount: q.amount,
-    data: q.data as `0x${string}`,
-    gas: q.gas,
-    queuedAt: q.queuedAt,
-    executableAt: q.executableAt,
-    status: q.status,
-  };
+  return toQueuedSpendView(await f.module.queuedSpend(id));
 }
 
 /** The owners' approval signatures (protocol-kit Safe message) for queued spend `id`. */
@@ -115,9 +110,12 @@ describe("SpendingLimitModule: the withdrawal approval queue", () => {
       const typedData = approveSpendTypedData(f.chainId, f.moduleAddress, id, await queued(f, id));
       expect(await f.module.approvalDigest(id)).to.equal(approveSpendDigest(typedData));
       const signatures = await ownersApproval(f, id);
-      const tx = f.module.connect(f.stranger).approveQueuedSpendBySig(id, signatures);
-      const executableAt = (await time.latest()) + 1 + QUEUE_DELAY;
-      await expect(tx).to.emit(f.module, "QueuedSpendApproved").withArgs(id, f.agentId, executableAt);
+      const approvedAt = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(approvedAt);
+      const executableAt = approvedAt + QUEUE_DELAY;
+      await expect(f.module.connect(f.stranger).approveQueuedSpendBySig(id, signatures))
+        .to.emit(f.module, "QueuedSpendApproved")
+        .withArgs(id, f.agentId, executableAt);
       const q = await queued(f, id);
       expect(q.status).to.equal(Status.Approved);
       expect(q.executableAt).to.equal(BigInt(executableAt));

@@ -25,6 +25,8 @@ contract LimitsERC1271Wallet is IERC1271 {
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {
         if (msg.sender != owner) revert LimitsERC1271WalletNotOwner(msg.sender);
+        // A smart account forwards arbitrary calls of its owner; the result is bubbled up below.
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) {
             assembly ("memory-safe") {

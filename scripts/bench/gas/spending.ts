@@ -1,6 +1,6 @@
 import hre from "hardhat";
 import { spendRelayCall } from "../../../sdk";
-import { deploySpending, ETH_PER_TX, ONE, signSpend } from "../../../test/fixtures/spending";
+import { birthAgent, deploySpending, ONE, signSpend } from "../../../test/fixtures/spending";
 import type { GasMeasurement } from "./types";
 
 async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
@@ -31,6 +31,7 @@ export async function spendingGas(): Promise<GasMeasurement[]> {
   };
   // The recipient already holds the token; the agent's nonce word is in use (SDK nonces fill a word in order).
   await f.token.mint(recipient.address, ONE);
+  await relay({ token: tokenAddress, to: recipient.address, amount: ONE });
   await nextDay();
 
   const firstOfDay = await relay({ token: tokenAddress, to: recipient.address, amount: 10n * ONE });
@@ -67,7 +68,6 @@ export async function spendingGas(): Promise<GasMeasurement[]> {
   });
 
   // Freeze by the sentinel EOA: an agent bound to a Safe, the sentinel's window already open.
-  const { birthAgent } = await import("../../../test/fixtures/spending");
   const other = await birthAgent(f.registry, f.operator, f.agentKey2);
   await module.connect(f.operator).bindSafe(other, f.safe);
   await module.connect(sentinel).freeze(f.agentId);
@@ -77,6 +77,5 @@ export async function spendingGas(): Promise<GasMeasurement[]> {
     target: 35_000,
     conditions: "sentinel EOA within its rate limit (window open, one freeze used), agent bound to a Safe",
   });
-  void ETH_PER_TX;
   return out;
 }
