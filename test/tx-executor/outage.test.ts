@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { createPublicClient, encodeFunctionData, type Hex, http } from "viem";
+import { openStore } from "../../keepers/shared";
 import { type HardhatNode, rpc, startHardhatNode } from "../helpers/hardhatNode";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcpProxy";
 import { compileEmitter, deployEmitter } from "../helpers/testContract";
@@ -7,6 +8,7 @@ import {
   api,
   devAddress,
   devKey,
+  type ExecutorEnv,
   type ExecutorProcess,
   executorEnv,
   KEEPER_TOKEN,
@@ -42,15 +44,15 @@ describe("tx-executor: outages and fees (executor processes, one hardhat node)",
   describe("the RPC goes away and comes back", () => {
     let proxy: TcpProxy;
     let ex: ExecutorProcess;
+    let env: ExecutorEnv;
     const relayerIndex = 12;
     const ping = (id: number) => encodeFunctionData({ abi, functionName: "ping", args: [BigInt(id), "outage"] });
 
     before(async () => {
       await useIntervalMining(node.url, 300);
       proxy = await startTcpProxy("127.0.0.1", node.port);
-      ex = await startExecutorProcess(
-        await executorEnv(proxy.url(), { KEEPER_PRIVATE_KEY: devKey(relayerIndex), RPC_TIMEOUT_MS: "1000" }),
-      );
+      env = await executorEnv(proxy.url(), { KEEPER_PRIVATE_KEY: devKey(relayerIndex), RPC_TIMEOUT_MS: "1000" });
+      ex = await startExecutorProcess(env);
     });
     after(async () => {
       await killAllExecutors();
@@ -100,8 +102,40 @@ describe("tx-executor: outages and fees (executor processes, one hardhat node)",
       expect(again.body.hash).to.equal(finals.get(again.body.id as string)!.hash);
     });
 
-    it("stops gracefully on SIGTERM: exit code 0", async () => {
-      expect(await ex.stop()).to.equal(0);
+    it("stops gracefully on SIGTERM while requests arrive: exit 0, every answered request stored whole", async () => {
+      const sends = [...Array(12).keys()].map((i) =>
+        api(ex.url, "POST", "/tx/execute", keeperTx(`sigterm-${i}`, emitter, ping(100 + i)), {
+          token: KEEPER_TOKEN,
+        }).catch(() => undefined),
+      );
+      await new Promise((r) => setTimeout(r, 30));
+      const code = ex.stop();
+      const answers = await Promise.all(sends);
+      expect(await code).to.equal(0);
+      // The database as the stopped process left it: every 202 is there, checked, and every signed
+      // request has its signed bytes (nothing half-written).
+      const store = await openStore({ dataDir: env.DATA_DIR });
+      try {
+        for (const a of answers) {
+          if (a?.status !== 202) continue;
+          const { rows } = await store.query<{ accepted_at: Date | null; nonce: string | null }>(
+            "SELECT accepted_at, nonce FROM tx_executor.requests WHERE id = $1",
+            [a.body.id],
+          );
+          expect(rows, `request ${a.body.id} answered 202 but not stored`).to.have.length(1);
+        }
+        const { rows: torn } = await store.query(
+          `SELECT r.id FROM tx_executor.requests r
+            WHERE r.nonce IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tx_executor.attempts a WHERE a.request_id = r.id)`,
+        );
+        expect(torn).to.have.length(0);
+        expect(
+          answers.filter((a) => a?.status === 202).length,
+          "no request was answered before the stop",
+        ).to.be.greaterThan(0);
+      } finally {
+        await store.close();
+      }
     });
   });
 
