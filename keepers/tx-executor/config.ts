@@ -1,6 +1,6 @@
 import { getAddress, isAddress } from "viem";
 import { z } from "zod";
-import { intVar, keeperConfigSchema, privateKeyVar, Secret } from "../shared";
+import { intVar, keeperConfigSchema, privateKeyVar, Secret, secretVar } from "../shared";
 
 /*
  * The tx-executor's variables, on top of every keeper's (RPC_URLS, CHAIN_ID, DATABASE_URL, …).
@@ -76,6 +76,11 @@ export const executorConfigSchema = keeperConfigSchema(
     SPENDING_MODULE: addressVar,
     AGENT_REGISTRY: addressVar,
     SENTINEL_PRIVATE_KEY: privateKeyVar,
+    ANOMALY_URL: z
+      .string()
+      .refine((u) => /^https?:\/\/[^\s]+$/.test(u), "expected the spending keeper's http(s) URL")
+      .optional(),
+    ANOMALY_TOKEN: secretVar,
     KEEPER_TOKENS: keeperTokensVar,
     KEEPER_KEYS: keeperKeysVar,
     INSTANCE_ID: z

@@ -19,6 +19,7 @@ import {
   type WaitOptions,
   withContext,
 } from "../shared";
+import type { AnomalyReporter } from "./anomalies";
 import type { KeeperTokens } from "./auth";
 import type { ExecutorMetrics } from "./metrics";
 import type { ParsedSpend, PreparedCall, SpendPolicy } from "./policy";
@@ -63,6 +64,8 @@ export type ExecutorOptions = {
   keeperAccounts?: ReadonlyMap<string, LocalAccount>;
   policy?: SpendPolicy;
   keeperTokens: KeeperTokens;
+  /** Where anomalies go (the spending keeper's POST /anomalies); unset: only the breaker acts. */
+  anomalies?: AnomalyReporter;
   sender: Omit<SenderOptions, "errorAbi">;
   /** Errors of the contracts keepers call, to decode their reverts. */
   errorAbi?: Abi;
@@ -371,7 +374,19 @@ export class Executor {
       { code: rejection.code, reason: rejection.message },
       "request rejected",
     );
-    if (rejection.anomaly && row.agent_id !== null) await this.considerBreaker(BigInt(row.agent_id), rejection);
+    if (rejection.anomaly && row.agent_id !== null) {
+      const agentId = BigInt(row.agent_id);
+      if (this.o.anomalies) {
+        const at = (rejected ?? row).updated_at.getTime();
+        await this.o.store.addAnomaly(
+          agentId,
+          rejection.anomaly === "unknown_target" ? "unknown_target" : "refused_spend",
+          `refused:${row.id}:${at}`,
+          { requestId: row.id, code: rejection.code, reason: rejection.message },
+        );
+      }
+      await this.considerBreaker(agentId, rejection);
+    }
     const current = rejected ?? (await this.o.store.byId(row.id));
     return { type: "rejected", rejection, http, record: current ? toRecord(current) : undefined };
   }
@@ -456,16 +471,26 @@ export class Executor {
     if (!(await this.o.store.tripBreaker(agentId, rejection.anomaly!, reason))) return;
     this.o.metrics.breakerTrips.inc({ code: rejection.anomaly! });
     withContext(this.o.logger, { agentId }).error({ reason }, "circuit breaker tripped: agent blocked");
+    if (this.o.anomalies) {
+      const block = await this.o.store.block(agentId);
+      await this.o.store.addAnomaly(agentId, "refused_burst", `breaker:${agentId}:${block?.tripped_at.getTime()}`, {
+        code: rejection.anomaly,
+        reason,
+      });
+      void this.track(this.o.anomalies.flush()).catch(() => undefined);
+    }
     await this.freeze(agentId, reason);
   }
 
   /** Has the sentinel freeze the agent on chain (through the sentinel's own nonce pipeline). */
   private async freeze(agentId: bigint, reason: string): Promise<void> {
     if (!this.o.policy || !this.o.sentinel || !this.sentinel) {
-      this.o.logger.error(
-        { agentId: agentId.toString() },
-        "no sentinel key or module configured: the agent is blocked here but NOT frozen on chain",
-      );
+      if (!this.o.anomalies) {
+        this.o.logger.error(
+          { agentId: agentId.toString() },
+          "neither a sentinel key nor a spending keeper is configured: the agent is blocked here but NOT frozen on chain",
+        );
+      }
       return;
     }
     const call: PreparedCall = this.o.policy.freezeCall(agentId, reason);
@@ -566,6 +591,7 @@ export class Executor {
       this.kick(sender.address);
       await this.track(sender.monitor()).catch(note);
     }
+    if (this.o.anomalies) await this.track(this.o.anomalies.flush()).catch(note);
     if (this.ticks++ % 10 === 0) {
       const counts = await this.o.store.statusCounts();
       this.o.metrics.queued.set(counts.queued ?? 0);

@@ -143,6 +143,18 @@ export type AuditEntry = {
   detail?: Record<string, unknown> | null;
 };
 
+/** What the spending keeper's POST /anomalies accepts from the executor. */
+export type AnomalySignal = "unknown_target" | "refused_burst" | "refused_spend";
+
+export type AnomalyRow = {
+  id: string;
+  agent_id: string;
+  signal: AnomalySignal;
+  key: string;
+  detail: Record<string, unknown>;
+  attempts: number;
+};
+
 export type Signed = { nonce: number; hash: Hash; raw: Hex; fees: Fees };
 
 /** A request's final state, from its receipt or from its nonce being taken. */
@@ -167,6 +179,7 @@ export class ExecutorStore {
     gas: string;
     rate: string;
     blocks: string;
+    anomalies: string;
   };
 
   constructor(
@@ -183,6 +196,7 @@ export class ExecutorStore {
       gas: `${s}.agent_gas`,
       rate: `${s}.rate_windows`,
       blocks: `${s}.agent_blocks`,
+      anomalies: `${s}.anomaly_reports`,
     };
   }
 
@@ -881,6 +895,40 @@ export class ExecutorStore {
       if (rowCount > 0) await this.audit({ scope: `agent:${agentId}`, agentId, event: "breaker_cleared", reason }, tx);
       return rowCount > 0;
     });
+  }
+
+  /* --------------------------------------- anomalies --------------------------------------- */
+
+  /** Stores an anomaly to report (once per key). */
+  async addAnomaly(
+    agentId: bigint,
+    signal: AnomalySignal,
+    key: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${this.t.anomalies} (agent_id, signal, key, detail) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key) DO NOTHING`,
+      [agentId, signal, key, JSON.stringify(detail, bigintJson)],
+    );
+  }
+
+  async unsentAnomalies(limit: number): Promise<AnomalyRow[]> {
+    const { rows } = await this.db.query<AnomalyRow>(
+      `SELECT id, agent_id, signal, key, detail, attempts FROM ${this.t.anomalies}
+        WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+
+  async anomalySent(id: string, error?: string): Promise<void> {
+    await this.db.query(
+      error === undefined
+        ? `UPDATE ${this.t.anomalies} SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`
+        : `UPDATE ${this.t.anomalies} SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+      error === undefined ? [id] : [id, error.slice(0, 500)],
+    );
   }
 
   /** Gas paid for an agent's transactions: totals, and what is not yet charged to its budget. */

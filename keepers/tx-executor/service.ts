@@ -4,6 +4,7 @@ import type { DestinationStream } from "pino";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BaseService, ConfigError, type Env, loadMigrations, loadSigner, withRetry } from "../shared";
+import { AnomalyReporter } from "./anomalies";
 import { registerRoutes } from "./api";
 import { KeeperTokens } from "./auth";
 import { type ExecutorConfig, executorConfigSchema } from "./config";
@@ -68,10 +69,22 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
     const policy = cfg.SPENDING_MODULE
       ? await createSpendPolicy({ chain, module: cfg.SPENDING_MODULE, registry: cfg.AGENT_REGISTRY })
       : undefined;
+    if ((cfg.ANOMALY_URL === undefined) !== (cfg.ANOMALY_TOKEN === undefined)) {
+      throw new ConfigError([
+        cfg.ANOMALY_URL === undefined
+          ? { variable: "ANOMALY_URL", message: "required with ANOMALY_TOKEN" }
+          : { variable: "ANOMALY_TOKEN", message: "required with ANOMALY_URL" },
+      ]);
+    }
     const instance = cfg.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
     const metrics = executorMetrics(this.metrics);
+    const executorStore = new ExecutorStore(store, schema, instance);
     this.executor = new Executor({
-      store: new ExecutorStore(store, schema, instance),
+      store: executorStore,
+      anomalies:
+        cfg.ANOMALY_URL && cfg.ANOMALY_TOKEN
+          ? new AnomalyReporter(executorStore, cfg.ANOMALY_URL, cfg.ANOMALY_TOKEN, this.logger)
+          : undefined,
       chain,
       relayer,
       sentinel,
@@ -108,6 +121,7 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
         instance,
         relayer: relayer.address,
         sentinel: sentinel?.address,
+        anomalies: cfg.ANOMALY_URL,
         keepers: [...cfg.KEEPER_TOKENS.keys()],
         spendingModule: cfg.SPENDING_MODULE,
         store: store.engine,

@@ -1,8 +1,11 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import hre from "hardhat";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import { encodeFunctionData, type Hex, parseAbi } from "viem";
+import { anomalyReportSchema } from "../../keepers/spending/keeper";
 import { spendRequestBody } from "../../keepers/tx-executor/client";
 import { buildSpend, ETH, fromEthersSigner, SpendNonces, signAction } from "../../sdk";
 import { deploySpending, ETH_DAILY, ETH_PER_TX, type SpendingFixture, signSpend } from "../fixtures/spending";
@@ -323,18 +326,38 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
 
   describe("circuit breaker", () => {
     let ex: Awaited<ReturnType<typeof startInProcess>>;
+    // The spending keeper's POST /anomalies, as a stand-in that checks each report against its schema.
+    const reports: { auth?: string; body: unknown; valid: boolean }[] = [];
+    let receiver: Server;
     before(async () => {
+      receiver = createServer((req, res) => {
+        let text = "";
+        req.on("data", (c) => {
+          text += c;
+        });
+        req.on("end", () => {
+          const body = JSON.parse(text) as unknown;
+          reports.push({ auth: req.headers.authorization, body, valid: anomalyReportSchema.safeParse(body).success });
+          res.writeHead(202, { "content-type": "application/json" });
+          res.end(JSON.stringify({ id: String(reports.length), duplicate: false }));
+        });
+      });
+      await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
+      const port = (receiver.address() as AddressInfo).port;
       ex = await startInProcess(
         await executorEnv(rpcUrl, {
           KEEPER_PRIVATE_KEY: devKey(RELAYER),
           SPENDING_MODULE: f.moduleAddress,
           SENTINEL_PRIVATE_KEY: devKey(SENTINEL),
           BREAKER_OVER_CAP_REFUSALS: "3",
+          ANOMALY_URL: `http://127.0.0.1:${port}`,
+          ANOMALY_TOKEN: "anomaly-token-0123456789abcdef",
         }),
       );
     });
     after(async () => {
       await ex?.stop();
+      await new Promise<void>((r) => receiver.close(() => r()));
     });
 
     it("a burst of over-cap spends blocks the agent here and has the sentinel freeze it on chain", async () => {
@@ -357,6 +380,19 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       }
       const frozen = await f.module.queryFilter(f.module.filters.AgentFrozen(f.agentId));
       expect(frozen.at(-1)!.args.by).to.equal(f.sentinel.address);
+      // And the spending keeper was told: each refusal, then the burst.
+      const until = Date.now() + 10_000;
+      while (reports.length < 4 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+      const bodies = reports.map((r) => r.body as { agentId: string; signal: string; key: string });
+      expect(bodies.map((b) => b.signal)).to.deep.equal([
+        "refused_spend",
+        "refused_spend",
+        "refused_spend",
+        "refused_burst",
+      ]);
+      expect(reports.every((r) => r.valid && r.auth === "Bearer anomaly-token-0123456789abcdef")).to.equal(true);
+      expect(new Set(bodies.map((b) => b.agentId))).to.deep.equal(new Set([f.agentId.toString()]));
+      expect(new Set(bodies.map((b) => b.key)).size).to.equal(4);
     });
   });
 });
