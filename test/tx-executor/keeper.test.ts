@@ -3,7 +3,17 @@ import { encodeFunctionData, getAddress, type Hex } from "viem";
 import { HttpSubmitter, Secret, SubmitError, submitterFromConfig } from "../../keepers/shared";
 import { type HardhatNode, startHardhatNode } from "../helpers/hardhatNode";
 import { compileEmitter, deployEmitter } from "../helpers/testContract";
-import { api, executorEnv, KEEPER_TOKEN, keeperTx, OTHER_KEEPER_TOKEN, startInProcess, waitFinal } from "./helpers";
+import {
+  api,
+  devAddress,
+  devKey,
+  executorEnv,
+  KEEPER_TOKEN,
+  keeperTx,
+  OTHER_KEEPER_TOKEN,
+  startInProcess,
+  waitFinal,
+} from "./helpers";
 
 describe("tx-executor: keeper transactions over HTTP", function () {
   this.timeout(90_000);
@@ -16,7 +26,8 @@ describe("tx-executor: keeper transactions over HTTP", function () {
   before(async () => {
     node = await startHardhatNode();
     emitter = await deployEmitter(node.url);
-    ex = await startInProcess(await executorEnv(node.url));
+    // The backup keeper sends from its own role key; the others from the relayer key.
+    ex = await startInProcess(await executorEnv(node.url, { KEEPER_KEYS: `backup=${devKey(5)}` }));
   });
   after(async () => {
     await ex?.stop();
@@ -55,6 +66,9 @@ describe("tx-executor: keeper transactions over HTTP", function () {
       token: OTHER_KEEPER_TOKEN,
     });
     expect(other.status).to.equal(202);
+    expect(other.body.from).to.equal(devAddress(5));
+    const first = await api(ex.url, "GET", "/tx/keys/k1", undefined, { token: KEEPER_TOKEN });
+    expect(first.body.from).to.equal(devAddress(1));
   });
 
   it("rejects a transaction that would revert, with the reason, and sends nothing", async () => {
