@@ -352,6 +352,14 @@ export class SenderPipeline {
         "receipt vanished (reorg); following the transaction again",
       );
       await this.store.markSeen(row, undefined);
+      await this.store.audit({
+        requestId: row.id,
+        scope: row.scope,
+        agentId: row.agent_id,
+        event: "reorged",
+        reason: `block ${row.seen_block} no longer holds the transaction; following it again`,
+        detail: { block: row.seen_block, blockHash: row.seen_block_hash, hash: row.seen_hash },
+      });
       return;
     }
     if (row.nonce !== null && Number(row.nonce) < latestNonce) {

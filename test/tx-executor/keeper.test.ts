@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { encodeFunctionData, getAddress, type Hex } from "viem";
 import { HttpSubmitter, Secret, SubmitError, submitterFromConfig } from "../../keepers/shared";
-import { type HardhatNode, startHardhatNode } from "../helpers/hardhatNode";
+import { type HardhatNode, rpc, startHardhatNode } from "../helpers/hardhatNode";
 import { compileEmitter, deployEmitter } from "../helpers/testContract";
 import {
   api,
@@ -11,6 +11,7 @@ import {
   KEEPER_TOKEN,
   keeperTx,
   OTHER_KEEPER_TOKEN,
+  pingCounts,
   startInProcess,
   waitFinal,
 } from "./helpers";
@@ -144,6 +145,58 @@ describe("tx-executor: keeper transactions over HTTP", function () {
       expect(err).to.be.instanceOf(SubmitError);
       expect((err as SubmitError).retryable).to.equal(true);
       expect((err as SubmitError).code).to.equal("EXECUTOR_UNREACHABLE");
+    });
+  });
+
+  describe("a reorg takes the block of a transaction not yet deep enough", () => {
+    let deep: Awaited<ReturnType<typeof startInProcess>>;
+    before(async () => {
+      await rpc(node.url, "evm_setAutomine", [false]);
+      await rpc(node.url, "evm_setIntervalMining", [0]);
+      deep = await startInProcess(
+        await executorEnv(node.url, { KEEPER_PRIVATE_KEY: devKey(6), CONFIRMATIONS: "3", REBROADCAST_AFTER_MS: "500" }),
+      );
+    });
+    after(async () => {
+      await deep?.stop();
+      await rpc(node.url, "evm_setAutomine", [true]);
+    });
+
+    it("follows the transaction again, sends it again, and confirms it once at depth", async () => {
+      const snapshot = await rpc<string>(node.url, "evm_snapshot");
+      const r = await api(deep.url, "POST", "/tx/execute", keeperTx("reorg-1", emitter, ping(77)), {
+        token: KEEPER_TOKEN,
+      });
+      expect(r.status).to.equal(202);
+      const id = r.body.id as string;
+      const statusOf = async () => (await api(deep.url, "GET", `/tx/status/${id}`)).body;
+      const until = async (pred: () => Promise<boolean>, what: string) => {
+        const t = Date.now() + 15_000;
+        while (!(await pred())) {
+          if (Date.now() > t) throw new Error(`timed out waiting: ${what}`);
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      };
+      await until(async () => (await statusOf()).status === "submitted", "submitted");
+      await rpc(node.url, "evm_mine"); // mined at depth 1 of the 3 required
+      await new Promise((res) => setTimeout(res, 800)); // the executor sees it
+      expect((await statusOf()).status).to.equal("submitted");
+      await rpc(node.url, "evm_revert", [snapshot]); // the block and the transaction are gone
+      // The executor notices, broadcasts the same signed bytes again, and confirms at depth 3.
+      await until(async () => {
+        await rpc(node.url, "evm_mine");
+        return (await statusOf()).status === "confirmed";
+      }, "confirmed after the reorg");
+      const final = await statusOf();
+      const block = await rpc<{ hash: string }>(node.url, "eth_getBlockByNumber", [
+        `0x${BigInt(final.blockNumber as string).toString(16)}`,
+        false,
+      ]);
+      expect(final.blockHash).to.equal(block.hash);
+      expect(final.attempts).to.equal(1);
+      expect((await pingCounts(node.url, emitter)).get(77n)).to.equal(1);
+      const trail = (await api(deep.url, "GET", `/tx/audit/${id}`)).body.entries as { event: string }[];
+      expect(trail.map((e) => e.event)).to.include("reorged");
     });
   });
 });
