@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAgentCommands } from "./commands/agent";
 import { registerCouncilCommands } from "./commands/council";
+import { registerEarningsCommands } from "./commands/earnings";
 import { registerSpendCommands } from "./commands/spend";
 import { type CliContext, CliError, type GlobalOptions, loadContext } from "./context";
 import { describeError, relayFile } from "./signed";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
 
   registerAgentCommands(program, withContext);
   registerCouncilCommands(program, withContext);
+  registerEarningsCommands(program, withContext);
   registerSpendCommands(program, withContext);
 
   program

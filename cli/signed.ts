@@ -16,7 +16,10 @@ import {
   AgentGoals__factory,
   AgentRegistry__factory,
   CouncilFlags__factory,
+  EarningsDistributor__factory,
+  RevenueRouter__factory,
   SpendingLimitModule__factory,
+  Treasury__factory,
 } from "../typechain-types";
 import { type CliContext, CliError, loadWallet, printJson, uintArg } from "./context";
 
@@ -33,6 +36,9 @@ const interfaces: Interface[] = [
   AgentRegistry__factory.createInterface(),
   AgentGoals__factory.createInterface(),
   CouncilFlags__factory.createInterface(),
+  EarningsDistributor__factory.createInterface(),
+  RevenueRouter__factory.createInterface(),
+  Treasury__factory.createInterface(),
   SpendingLimitModule__factory.createInterface(),
 ];
 

@@ -31,7 +31,7 @@ export const parametersSchema = z
   .object({
     safes: z.object({ council: safeSpec, guardian: safeSpec }).strict(),
     /** One hot key per keeper role; each is granted its role and nothing else. */
-    keepers: z.object({ relayer: address, sentinel: address }).catchall(address),
+    keepers: z.object({ relayer: address, earningsPoster: address, sentinel: address }).catchall(address),
     Identity: z
       .object({
         recoveryDelay: z
@@ -39,6 +39,25 @@ export const parametersSchema = z
           .int()
           .min(3600)
           .max(90 * 86_400),
+      })
+      .strict(),
+    /** Earnings epochs and windows (seconds) and the governance-set floors; see deploy/modules/Treasury.ts. */
+    Treasury: z
+      .object({
+        epochLength: z.number().int().min(60),
+        challengeWindow: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400),
+        claimPeriod: z
+          .number()
+          .int()
+          .min(3600)
+          .max(3650 * 86_400),
+        commonsFloor: z.number().int().min(0).max(2_000),
+        limitPeriod: z.number().int().min(3600),
+        genesis: z.number().int().min(0).optional(),
       })
       .strict(),
     /** The sentinel keeper key may freeze at most `sentinelMaxFreezes` agents per `sentinelWindow` seconds. */
@@ -85,6 +104,11 @@ export function ignitionParameters(
       council: safes.council,
       relayer: params.keepers.relayer,
       recoveryDelay: params.Identity.recoveryDelay,
+    },
+    Treasury: {
+      poster: params.keepers.earningsPoster,
+      guardian: safes.guardian,
+      ...params.Treasury,
     },
     Spending: {
       guardian: safes.guardian,

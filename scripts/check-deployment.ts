@@ -10,6 +10,7 @@ import hre from "hardhat";
 import { identityChecks } from "../deploy/checks/identity";
 import { safeChecks } from "../deploy/checks/safes";
 import { spendingChecks } from "../deploy/checks/spending";
+import { treasuryChecks } from "../deploy/checks/treasury";
 import type { DeploymentCheck, Finding } from "../deploy/checks/types";
 import { loadParameters } from "../deploy/parameters";
 import { deploymentPath, readDeployment } from "../deploy/records";
@@ -17,6 +18,7 @@ import { deploymentPath, readDeployment } from "../deploy/records";
 const checks: Record<string, DeploymentCheck> = {
   safes: safeChecks,
   identity: identityChecks,
+  treasury: treasuryChecks,
   spending: spendingChecks,
 };
 

@@ -6,11 +6,25 @@
  */
 import hre from "hardhat";
 import CovenantModule from "../deploy/modules/Covenant";
-import { AgentRegistry__factory, SpendingLimitModule__factory } from "../typechain-types";
+import {
+  AgentRegistry__factory,
+  EarningsDistributor__factory,
+  RevenueRouter__factory,
+  SpendingLimitModule__factory,
+  Treasury__factory,
+} from "../typechain-types";
 import { spendThroughExecutor } from "./demo/executor";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
 import { spendingDemo } from "./demo/spending";
+import { revenueAndEarnings } from "./demo/treasury";
+
+// Hardhat accounts the treasury steps use (after the identity steps' first seven).
+const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
+// Hardhat accounts the spending steps use: a co-signer of Ada's Safe and a payee.
+const SPENDING_ACCOUNTS = { cosigner: 13, recipient: 14 } as const;
+// The tx-executor's relayer key (a key no other step sends from).
+const EXECUTOR_ACCOUNTS = { relayer: 15 } as const;
 
 async function main() {
   const started = Date.now();
@@ -20,8 +34,23 @@ async function main() {
   const now = async () => (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
 
   console.log(`Covenant demo on an in-process Hardhat chain (id ${chainId})`);
+  const signers = await hre.ethers.getSigners();
+  const t = Object.fromEntries(Object.entries(TREASURY_ACCOUNTS).map(([k, i]) => [k, signers[i]!])) as Record<
+    keyof typeof TREASURY_ACCOUNTS,
+    (typeof signers)[number]
+  >;
   const deployed = await hre.ignition.deploy(CovenantModule, {
-    parameters: { Identity: { council: council.address, relayer: relayer.address, recoveryDelay: 86_400 } },
+    parameters: {
+      Identity: { council: council.address, relayer: relayer.address, recoveryDelay: 86_400 },
+      Treasury: {
+        poster: t.poster.address,
+        guardian: t.guardian.address,
+        epochLength: 3_600,
+        challengeWindow: 300,
+        claimPeriod: 30 * 86_400,
+      },
+      Spending: { guardian: t.guardian.address },
+    },
   });
   const registry = AgentRegistry__factory.connect(await deployed.registry.getAddress(), deployer);
   console.log(`deployed AgentRegistry at ${await registry.getAddress()} through deploy/modules/Covenant.ts`);
@@ -38,24 +67,40 @@ async function main() {
     ],
     now,
   );
-  const [, , , , , , , , , , cosigner, , , , , recipient] = await hre.ethers.getSigners();
-  if (!cosigner || !recipient) throw new Error("accounts");
-  const module = SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer);
-  await spendingDemo(report, module, Number(chainId), born[0]!.agentId, born[0]!.name, {
-    deployer,
-    operator: operatorA,
-    cosigner,
-    agentKey: keyA,
-    keeper: relayer,
-    recipient,
+  await revenueAndEarnings(report, {
+    registry,
+    router: RevenueRouter__factory.connect(await deployed.revenueRouter.getAddress(), deployer),
+    distributor: EarningsDistributor__factory.connect(await deployed.earningsDistributor.getAddress(), deployer),
+    treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
+    agents: born,
+    third: { name: "Cyd", operator: t.operatorC, key: t.keyC },
+    users: [t.userA, t.userB],
+    poster: t.poster,
+    posterIndex: TREASURY_ACCOUNTS.poster,
+    relayer,
   });
-  // The same agent and Safe, now through the tx-executor (relayer: Hardhat account 8).
+  await spendingDemo(
+    report,
+    SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    Number(chainId),
+    born[0]!.agentId,
+    born[0]!.name,
+    {
+      deployer,
+      operator: operatorA,
+      cosigner: signers[SPENDING_ACCOUNTS.cosigner]!,
+      agentKey: keyA,
+      keeper: relayer,
+      recipient: signers[SPENDING_ACCOUNTS.recipient]!,
+    },
+  );
+  // The same agent and Safe, now through the tx-executor.
   await spendThroughExecutor(report, {
-    module,
+    module: SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
     registry: (await registry.getAddress()) as `0x${string}`,
     agent: born[0]!,
-    recipient,
-    relayerIndex: 8,
+    recipient: signers[SPENDING_ACCOUNTS.recipient]!,
+    relayerIndex: EXECUTOR_ACCOUNTS.relayer,
   });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -115,6 +115,9 @@ async function main() {
     registry: "AgentRegistry",
     agentGoals: "AgentGoals",
     councilFlags: "CouncilFlags",
+    revenueRouter: "RevenueRouter",
+    earningsDistributor: "EarningsDistributor",
+    treasury: "Treasury",
     spendingLimitModule: "SpendingLimitModule",
   };
   const record: DeploymentRecord = {

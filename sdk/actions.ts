@@ -13,9 +13,16 @@ import {
   registryTypes,
   type SpendPrimaryType,
   spendTypes,
+  type TreasuryPrimaryType,
+  treasuryTypes,
 } from "./typedData";
 
-export type PrimaryType = RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | SpendPrimaryType;
+export type PrimaryType =
+  | RegistryPrimaryType
+  | GoalPrimaryType
+  | FlagPrimaryType
+  | TreasuryPrimaryType
+  | SpendPrimaryType;
 
 /** Where an action is verified: the contract's address on a chain. */
 export interface Deployment {
@@ -23,8 +30,21 @@ export interface Deployment {
   registry: Address;
   goals?: Address;
   flags?: Address;
+  router?: Address;
+  distributor?: Address;
+  treasury?: Address;
   spendingLimits?: Address;
 }
+
+const typesByContract: Record<ActionContract, Record<string, readonly { name: string; type: string }[]>> = {
+  registry: registryTypes,
+  goals: goalTypes,
+  flags: flagTypes,
+  router: treasuryTypes,
+  distributor: treasuryTypes,
+  treasury: treasuryTypes,
+  spendingLimits: spendTypes,
+};
 
 /** A fully specified typed-data action, ready to show, sign, hash or relay. */
 export interface TypedAction<P extends PrimaryType = PrimaryType> {
@@ -47,14 +67,8 @@ export class ActionError extends Error {
 }
 
 function typesOf(primaryType: PrimaryType): Record<string, readonly { name: string; type: string }[]> {
-  const contract = actionContract[primaryType];
-  const all: Record<string, readonly { name: string; type: string }[]> = {
-    registry: registryTypes,
-    goals: goalTypes,
-    flags: flagTypes,
-    spendingLimits: spendTypes,
-  }[contract];
-  const fields = all?.[primaryType];
+  const contract = actionContract[primaryType] as ActionContract | undefined;
+  const fields = contract === undefined ? undefined : typesByContract[contract][primaryType];
   if (!fields) throw new ActionError(`unknown action ${primaryType}`);
   return { [primaryType]: fields };
 }
@@ -62,12 +76,7 @@ function typesOf(primaryType: PrimaryType): Record<string, readonly { name: stri
 /** The EIP-712 domain of the contract that verifies `primaryType` in `deployment`. */
 export function domainFor(primaryType: PrimaryType, deployment: Deployment): TypedAction["domain"] {
   const contract: ActionContract = actionContract[primaryType];
-  const verifyingContract = {
-    registry: deployment.registry,
-    goals: deployment.goals,
-    flags: deployment.flags,
-    spendingLimits: deployment.spendingLimits,
-  }[contract];
+  const verifyingContract = deployment[contract];
   if (!verifyingContract) throw new ActionError(`the deployment has no ${contract} address for ${primaryType}`);
   return { ...domainNames[contract], chainId: deployment.chainId, verifyingContract };
 }

@@ -5,7 +5,14 @@ import type { PrimaryType, SignedAction } from "./actions";
 /** The transaction a relayer sends for a signed action. */
 export interface RelayCall {
   to: Address;
-  contractName: "AgentRegistry" | "AgentGoals" | "CouncilFlags" | "SpendingLimitModule";
+  contractName:
+    | "AgentRegistry"
+    | "AgentGoals"
+    | "CouncilFlags"
+    | "RevenueRouter"
+    | "EarningsDistributor"
+    | "Treasury"
+    | "SpendingLimitModule";
   functionName: string;
   args: readonly unknown[];
   data: Hex;
@@ -59,6 +66,29 @@ const calls: Record<
     (m, s) => [m.agentId, m.goalId, m.priority, m.status, m.nonce, m.deadline, s],
   ],
   AnswerFlag: ["CouncilFlags", "answerFlagBySig", (m, s) => [m.flagId, m.answer, m.nonce, m.deadline, s]],
+  SetEarningsSplit: [
+    "EarningsDistributor",
+    "setSplitBySig",
+    (m, s) => [
+      m.agentId,
+      { personalBps: m.personalBps, infrastructureBps: m.infrastructureBps, commonsBps: m.commonsBps },
+      m.nonce,
+      m.deadline,
+      s,
+    ],
+  ],
+  SetServiceLimit: [
+    "Treasury",
+    "setServiceLimitBySig",
+    (m, s) => [m.agentId, m.service, m.token, m.limit, m.nonce, m.deadline, s],
+  ],
+  SetRevenueShare: [
+    "RevenueRouter",
+    "setRevenueShare",
+    () => {
+      throw new Error("SetRevenueShare needs the operator's and the agent's signatures: use revenueShareCall()");
+    },
+  ],
 };
 
 function build(contractName: RelayCall["contractName"], functionName: string, to: Address, args: readonly unknown[]) {
@@ -75,6 +105,31 @@ export function relayCall(action: SignedAction): RelayCall {
   const entry = calls[action.primaryType];
   const [contractName, functionName, args] = entry;
   return build(contractName, functionName, action.domain.verifyingContract, args(action.message, action.signature));
+}
+
+/**
+ * The user/agent ratio change, carrying the operator's and the agent's signatures over the same `SetRevenueShare`
+ * message. Either may be left out when that party sends the transaction itself (the contract then checks the sender).
+ */
+export function revenueShareCall(parts: {
+  operator?: SignedAction<"SetRevenueShare">;
+  agent?: SignedAction<"SetRevenueShare">;
+}): RelayCall {
+  const first = parts.operator ?? parts.agent;
+  if (!first) throw new Error("SetRevenueShare: give at least one of the two signatures");
+  if (parts.operator && parts.agent && parts.operator.digest !== parts.agent.digest) {
+    throw new Error("the operator's and the agent's SetRevenueShare signatures are over different messages");
+  }
+  const m = first.message;
+  return build("RevenueRouter", "setRevenueShare", first.domain.verifyingContract, [
+    m.agentId,
+    m.userBps,
+    m.agentBps,
+    m.nonce,
+    m.deadline,
+    parts.operator?.signature ?? "0x",
+    parts.agent?.signature ?? "0x",
+  ]);
 }
 
 /** The rotation call, carrying both the current signer's and the new signer's signatures over the same message. */

@@ -93,6 +93,33 @@ export const flagTypes = {
   ],
 } as const;
 
+/** The treasury part: the user/agent ratio (operator and agent sign the same message), inner splits, service limits. */
+export const treasuryTypes = {
+  SetRevenueShare: [
+    { name: "agentId", type: "uint256" },
+    { name: "userBps", type: "uint16" },
+    { name: "agentBps", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  SetEarningsSplit: [
+    { name: "agentId", type: "uint256" },
+    { name: "personalBps", type: "uint16" },
+    { name: "infrastructureBps", type: "uint16" },
+    { name: "commonsBps", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  SetServiceLimit: [
+    { name: "agentId", type: "uint256" },
+    { name: "service", type: "bytes32" },
+    { name: "token", type: "address" },
+    { name: "limit", type: "uint96" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
 /**
  * The agent's spend through its Safe (SpendingLimitModule): a transfer (`data` empty; `token` zero for ETH) or a call
  * (`data` the call data, `token` zero, `amount` the ETH value). `gas` is the gas the call is given: the module refuses
@@ -130,13 +157,14 @@ export const approveSpendTypes = {
 export type RegistryPrimaryType = keyof typeof registryTypes;
 export type GoalPrimaryType = keyof typeof goalTypes;
 export type FlagPrimaryType = keyof typeof flagTypes;
+export type TreasuryPrimaryType = keyof typeof treasuryTypes;
 export type SpendPrimaryType = keyof typeof spendTypes;
 
 /** Which contract verifies each action; its EIP-712 domain is that contract's. */
-export type ActionContract = "registry" | "goals" | "flags" | "spendingLimits";
+export type ActionContract = "registry" | "goals" | "flags" | "router" | "distributor" | "treasury" | "spendingLimits";
 
 export const actionContract: Record<
-  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | SpendPrimaryType,
+  RegistryPrimaryType | GoalPrimaryType | FlagPrimaryType | TreasuryPrimaryType | SpendPrimaryType,
   ActionContract
 > = {
   AgentWalletSet: "registry",
@@ -152,6 +180,9 @@ export const actionContract: Record<
   AddGoal: "goals",
   UpdateGoal: "goals",
   AnswerFlag: "flags",
+  SetRevenueShare: "router",
+  SetEarningsSplit: "distributor",
+  SetServiceLimit: "treasury",
   Spend: "spendingLimits",
 };
 
@@ -160,6 +191,9 @@ export const domainNames: Record<ActionContract, { name: string; version: string
   registry: { name: "ERC8004IdentityRegistry", version: "1" },
   goals: { name: "Covenant AgentGoals", version: "1" },
   flags: { name: "Covenant CouncilFlags", version: "1" },
+  router: { name: "Covenant RevenueRouter", version: "1" },
+  distributor: { name: "Covenant EarningsDistributor", version: "1" },
+  treasury: { name: "Covenant Treasury", version: "1" },
   spendingLimits: { name: "Covenant SpendingLimitModule", version: "1" },
 };
 

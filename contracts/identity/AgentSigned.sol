@@ -43,6 +43,17 @@ abstract contract AgentSigned is IAgentSigned, EIP712 {
         if (signer == address(0) || msg.sender != signer) revert AgentSignedNotAgentSigner(agentId, msg.sender);
     }
 
+    /// @dev A direct call by the agent signer that carries another party's signature over a message with `nonce`
+    /// (e.g. the operator's half of a two-party change): checks the deadline and spends the nonce, so that other
+    /// signature can never be played again.
+    function _useAgentNonce(uint256 agentId, uint256 nonce, uint256 deadline) internal {
+        if (block.timestamp > deadline) revert AgentSignedExpired(deadline);
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 bitmap = _nonceBitmaps[agentId][nonce >> 8];
+        if (bitmap & bit != 0) revert AgentSignedNonceUsed(agentId, nonce);
+        _nonceBitmaps[agentId][nonce >> 8] = bitmap | bit;
+    }
+
     /// @dev A relayed call: checks the deadline, spends the nonce and verifies the signer's signature.
     function _verifyAgentSigned(
         uint256 agentId,

@@ -7,11 +7,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { identityGas } from "./gas/identity";
 import { spendingGas } from "./gas/spending";
+import { treasuryGas } from "./gas/treasury";
 import type { GasMeasurement, GasScenario } from "./gas/types";
 
 const SNAPSHOT = "gas-snapshot.json";
 const TOLERANCE = 0.01;
-const scenarios: GasScenario[] = [identityGas, spendingGas];
+const scenarios: GasScenario[] = [identityGas, treasuryGas, spendingGas];
 
 type Snapshot = Record<string, { gas: number; target?: number; reference?: string; conditions: string }>;
 

@@ -32,8 +32,7 @@ import { texts } from "./helpers";
  * describes its actions as {@link AgentSignedActionCase}s; the checks run for an EOA and an ERC-1271 agent signer.
  */
 
-/** The identity contracts' relayed actions (the SpendingLimitModule's Spend has test/limits/agentSignedSpend.behavior.ts). */
-export type RelayedType = Exclude<PrimaryType, "AgentWalletSet" | "Spend">;
+export type RelayedType = Exclude<PrimaryType, "AgentWalletSet">;
 export type Message = Record<string, unknown>;
 
 /** The fixture an action runs in: an agent (id 1) with its charter offered or accepted, plus the case's own state. */
@@ -101,8 +100,12 @@ const ERRORS: Record<ContractKind, { nonceUsed: string; expired: string; invalid
 const NONCE = (3n << 8n) | 41n;
 
 function contractOf(c: AgentSignedActionCase): ContractKind {
-  // RelayedType excludes Spend, so the action is verified by one of the identity contracts.
-  return actionContract[c.primaryType] as ContractKind;
+  const kind = actionContract[c.primaryType];
+  // The SDK also knows the treasury part's actions; this behaviour covers the identity part's.
+  if (kind !== "registry" && kind !== "goals" && kind !== "flags") {
+    throw new Error(`${c.primaryType} is verified by the ${kind}, not by the identity part`);
+  }
+  return kind;
 }
 
 function target(env: ActionEnv, kind: ContractKind): BaseContract {
