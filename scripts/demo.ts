@@ -18,6 +18,7 @@ import {
   SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
+import { spendThroughExecutor } from "./demo/executor";
 import { governanceDemo } from "./demo/governance";
 import { birthAgents } from "./demo/identity";
 import { DemoCheckError, Report } from "./demo/report";
@@ -28,13 +29,15 @@ import { revenueAndEarnings } from "./demo/treasury";
 const TREASURY_ACCOUNTS = { operatorC: 7, keyC: 8, poster: 9, guardian: 10, userA: 11, userB: 12 } as const;
 // Hardhat accounts the spending steps use: a co-signer of Ada's Safe and a payee.
 const SPENDING_ACCOUNTS = { cosigner: 13, recipient: 14 } as const;
+// The tx-executor's relayer key (a key no other step sends from).
+const EXECUTOR_ACCOUNTS = { relayer: 15 } as const;
 // And the governance steps: three humans (people who already appear as users and co-signer), the guardian Safe's
 // owners (the treasury's guardian among them), the attestor and simulator keeper keys.
 const GOVERNANCE_ACCOUNTS = {
   humans: [11, 12, 13],
   guardianOwners: [10, 18, 19],
   attestor: 16,
-  simulator: 15,
+  simulator: 17,
 } as const;
 
 async function main() {
@@ -130,6 +133,14 @@ async function main() {
       recipient: signers[SPENDING_ACCOUNTS.recipient]!,
     },
   );
+  // The same agent and Safe, now through the tx-executor.
+  await spendThroughExecutor(report, {
+    module: SpendingLimitModule__factory.connect(await deployed.spendingLimitModule.getAddress(), deployer),
+    registry: (await registry.getAddress()) as `0x${string}`,
+    agent: born[0]!,
+    recipient: signers[SPENDING_ACCOUNTS.recipient]!,
+    relayerIndex: EXECUTOR_ACCOUNTS.relayer,
+  });
   await governanceDemo(report, {
     chainId: Number(chainId),
     governor: CovenantGovernor__factory.connect(await deployed.governor.getAddress(), deployer),

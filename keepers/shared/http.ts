@@ -35,6 +35,9 @@ export type HttpResponse = { status?: number; body?: unknown; headers?: Record<s
 export type RouteHandler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
 
 export type HealthResult = { ok: boolean; detail?: unknown };
+
+/** A request refused with an HttpError (by the server itself, e.g. invalid JSON, or by a handler). */
+export type RefusedRequest = { method: string; route: string; status: number; code: string; message: string };
 export type HealthCheck = () => Promise<HealthResult | boolean> | HealthResult | boolean;
 
 /** Thrown by a handler to answer with a specific status and a JSON error. */
@@ -77,6 +80,7 @@ const RESERVED = new Set(["/metrics", "/healthz"]);
 export class HttpServer {
   private readonly routes: Route[] = [];
   private readonly checks = new Map<string, HealthCheck>();
+  private readonly refusalListeners: ((r: RefusedRequest) => unknown)[] = [];
   private readonly server: Server;
   private readonly bodyLimit: number;
   private readonly healthTimeoutMs: number;
@@ -111,6 +115,16 @@ export class HttpServer {
       throw new Error(`route ${method} ${path} is already registered`);
     }
     this.routes.push({ method, pattern: path, segments: splitPath(path), handler });
+    return this;
+  }
+
+  /**
+   * Calls `listener` for every request answered with an HttpError, including those the server
+   * refuses before a handler runs (invalid JSON, 413, 415) — e.g. to audit them. Errors it throws
+   * are logged and otherwise ignored.
+   */
+  onRefused(listener: (r: RefusedRequest) => unknown): this {
+    this.refusalListeners.push(listener);
     return this;
   }
 
@@ -221,9 +235,19 @@ export class HttpServer {
       sendJson(res, status, response.body ?? null, response.headers);
     } catch (err) {
       status = this.sendFailure(res, err);
+      if (err instanceof HttpError) this.notifyRefused(req.method ?? "", routeLabel, err);
     } finally {
       this.requests?.inc({ method: req.method ?? "", route: routeLabel, status: String(status) });
       this.duration?.observe({ route: routeLabel }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private notifyRefused(method: string, route: string, err: HttpError): void {
+    const r: RefusedRequest = { method, route, status: err.status, code: err.code, message: err.shortMessage };
+    for (const listener of this.refusalListeners) {
+      Promise.resolve()
+        .then(() => listener(r))
+        .catch((e: unknown) => this.options.logger.warn({ err: e }, "refusal listener failed"));
     }
   }
 

@@ -5,6 +5,7 @@ export * from "./directSubmitter";
 export * from "./errors";
 export * from "./failover";
 export * from "./http";
+export * from "./httpSubmitter";
 export * from "./leases";
 export * from "./lifecycle";
 export * from "./logger";

@@ -75,6 +75,8 @@ export abstract class BaseService<S extends z.ZodType<ServiceConfig> = z.ZodType
   private readonly state: ServiceHealth = { running: false, ticks: 0, consecutiveFailures: 0 };
   private startedAt = Date.now();
   private loopDone?: Promise<void>;
+  /** init() and listen(), while they run: a stop waits for them instead of closing what they are opening. */
+  private starting?: Promise<void>;
   private stopping?: Promise<number>;
   private resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the service has stopped, for whatever reason. */
@@ -189,11 +191,16 @@ export abstract class BaseService<S extends z.ZodType<ServiceConfig> = z.ZodType
         },
       };
     });
-    try {
+    const http = this.http;
+    this.starting = (async () => {
       await this.init();
-      const address = await this.http.listen();
-      this.onStop("http", () => this.http.close());
+      if (this.stopping) return;
+      const address = await http.listen();
+      this.onStop("http", () => http.close());
       this.logger.info({ url: address.url, pollIntervalMs: cfg.POLL_INTERVAL_MS }, "service started");
+    })();
+    try {
+      await this.starting;
     } catch (err) {
       const code = err instanceof ConfigError ? EXIT_CONFIG : EXIT_FATAL;
       this.logger.fatal({ err }, "service failed to start");
@@ -201,6 +208,8 @@ export abstract class BaseService<S extends z.ZodType<ServiceConfig> = z.ZodType
       this.finish(code);
       throw err;
     }
+    // A stop that arrived during init() has waited for it and closes what it opened: never start the loop then.
+    if (this.stopping) return;
     this.startedAt = Date.now();
     this.state.running = true;
     this.loopDone = this.loop(cfg.POLL_INTERVAL_MS);
@@ -218,6 +227,8 @@ export abstract class BaseService<S extends z.ZodType<ServiceConfig> = z.ZodType
   private async shutdown(reason: string, code: number): Promise<number> {
     this.logger.info({ reason }, "stopping");
     this.scheduleAbort.abort(new AbortedError(reason));
+    // Let a running init() finish (its failure is start()'s to report) before closing what it opened.
+    if (this.starting) await this.starting.catch(() => undefined);
     let exitCode = code;
     if (this.loopDone) {
       const stopTimeoutMs = this.options.stopTimeoutMs ?? 30_000;

@@ -68,6 +68,32 @@ describe("keepers/shared lifecycle: BaseService in process", () => {
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).to.be.at.least(spans[i - 1]![1]);
   });
 
+  it("a stop during init() waits for it, closes what it opened, and never starts the loop", async () => {
+    let closed = false;
+    let ticks = 0;
+    class SlowInit extends TestService {
+      protected override async init(): Promise<void> {
+        await sleep(300);
+        this.onStop("resource", () => {
+          closed = true;
+        });
+      }
+    }
+    const svc = new SlowInit({ POLL_INTERVAL_MS: "50" }, async () => {
+      ticks++;
+    });
+    const started = svc.start();
+    await sleep(50);
+    const stopped = svc.stop("SIGTERM during init");
+    await started;
+    expect(await stopped).to.equal(0);
+    expect(await svc.done).to.equal(0);
+    expect(closed, "the resource opened by init() is closed").to.equal(true);
+    await sleep(100);
+    expect(ticks, "no tick after a stop during init").to.equal(0);
+    expect(svc.health().running).to.equal(false);
+  });
+
   it("schedules ticks start-to-start at the interval, never early", async () => {
     const starts: number[] = [];
     const svc = new TestService({ POLL_INTERVAL_MS: "100" }, async () => {
