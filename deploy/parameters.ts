@@ -94,6 +94,9 @@ export const parametersSchema = z
         commonsFloor: z.number().int().min(0).max(2_000),
         limitPeriod: z.number().int().min(3600),
         genesis: z.number().int().min(0).optional(),
+        /** Wei of ETH the relayed-gas and backup services may charge one agent per limit period (decimal strings). */
+        relayedGasCap: z.string().regex(/^\d{1,30}$/, "expected a decimal amount of wei"),
+        backupCap: z.string().regex(/^\d{1,30}$/, "expected a decimal amount of wei"),
       })
       .strict(),
     /** The sentinel keeper key may freeze at most `sentinelMaxFreezes` agents per `sentinelWindow` seconds. */
@@ -156,7 +159,10 @@ export function ignitionParameters(
     Treasury: {
       poster: params.keepers.earningsPoster,
       guardian: safes.guardian,
+      serviceKeeper: params.keepers.relayer,
       ...params.Treasury,
+      relayedGasCap: BigInt(params.Treasury.relayedGasCap),
+      backupCap: BigInt(params.Treasury.backupCap),
     },
     Spending: {
       guardian: safes.guardian,

@@ -59,7 +59,9 @@ export function readDeployment(fileOrChainId: string | number): DeploymentRecord
 export function writeDeployment(record: DeploymentRecord, dir: string = DEPLOYMENTS_DIR): string {
   mkdirSync(dir, { recursive: true });
   const file = deploymentPath(record.chainId, dir);
-  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  // Wei amounts among the parameters are bigints: written as decimal strings.
+  const json = JSON.stringify(record, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
+  writeFileSync(file, `${json}\n`);
   return file;
 }
 

@@ -71,6 +71,10 @@ async function main() {
         epochLength: 3_600,
         challengeWindow: 300,
         claimPeriod: 30 * 86_400,
+        // The executor's relayer key is paid from agents' budgets for relayed gas (and backups).
+        serviceKeeper: signers[EXECUTOR_ACCOUNTS.relayer]!.address,
+        relayedGasCap: 5n * 10n ** 16n,
+        backupCap: 10n ** 16n,
       },
       Spending: { guardian: t.guardian.address },
       Governance: {
@@ -140,6 +144,7 @@ async function main() {
     agent: born[0]!,
     recipient: signers[SPENDING_ACCOUNTS.recipient]!,
     relayerIndex: EXECUTOR_ACCOUNTS.relayer,
+    treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
   });
   await governanceDemo(report, {
     chainId: Number(chainId),
