@@ -5,6 +5,7 @@
  *   npm run demo
  */
 import hre from "hardhat";
+import type { Address } from "viem";
 import CovenantModule from "../deploy/modules/Covenant";
 import { deploySafe } from "../test/governance/safe";
 import {
@@ -160,6 +161,16 @@ async function main() {
     simulatorIndex: GOVERNANCE_ACCOUNTS.simulator,
     agents: born,
     secondsPerAgePoint,
+    addresses: {
+      AgentRegistry: (await registry.getAddress()) as Address,
+      CovenantTimelock: (await deployed.timelock.getAddress()) as Address,
+      CovenantVotes: (await deployed.votes.getAddress()) as Address,
+      CommonsPolicy: (await deployed.commonsPolicy.getAddress()) as Address,
+      RevenueRouter: (await deployed.revenueRouter.getAddress()) as Address,
+      EarningsDistributor: (await deployed.earningsDistributor.getAddress()) as Address,
+      Treasury: (await deployed.treasury.getAddress()) as Address,
+      SpendingLimitModule: (await deployed.spendingLimitModule.getAddress()) as Address,
+    },
   });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
