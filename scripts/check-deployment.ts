@@ -4,6 +4,8 @@
  * owners, a parameter that differs from deploy/parameters/<network>.json.
  *
  *   npm run check:deployment -- --network localhost|sepolia|baseSepolia
+ *
+ * $COVENANT_DEPLOYMENTS_DIR reads the record from elsewhere than deployments/, as for the deploy script.
  */
 import { JsonRpcProvider } from "ethers";
 import hre from "hardhat";
@@ -14,7 +16,7 @@ import { spendingChecks } from "../deploy/checks/spending";
 import { treasuryChecks } from "../deploy/checks/treasury";
 import type { DeploymentCheck, Finding } from "../deploy/checks/types";
 import { loadParameters } from "../deploy/parameters";
-import { deploymentPath, readDeployment } from "../deploy/records";
+import { DEPLOYMENTS_DIR, deploymentPath, readDeployment } from "../deploy/records";
 
 const checks: Record<string, DeploymentCheck> = {
   safes: safeChecks,
@@ -31,7 +33,7 @@ async function main() {
     ? new JsonRpcProvider(url, undefined, { staticNetwork: true })
     : (hre.ethers.provider as unknown as JsonRpcProvider);
   const chainId = Number((await provider.getNetwork()).chainId);
-  const record = readDeployment(deploymentPath(chainId));
+  const record = readDeployment(deploymentPath(chainId, process.env.COVENANT_DEPLOYMENTS_DIR || DEPLOYMENTS_DIR));
   const params = loadParameters(network);
   const ctx = { provider, record, params, fromBlock: record.fromBlock ?? 0 };
 
