@@ -87,6 +87,7 @@ export const governanceChecks: DeploymentCheck = async (ctx) => {
     addr("CommonsPolicy") ?? "",
     [
       "function owner() view returns (address)",
+      "function implementation() view returns (address)",
       "function commonsFloorBps() view returns (uint256)",
       "function defaultSplit() view returns (uint256, uint256, uint256)",
     ],
@@ -95,6 +96,14 @@ export const governanceChecks: DeploymentCheck = async (ctx) => {
   const owner = (await policy.getFunction("owner")()) as string;
   if (!same(timelock, owner))
     findings.push({ subject: "CommonsPolicy.owner", problem: `is ${owner}, not the timelock` });
+  const implementation = (await policy.getFunction("implementation")()) as string;
+  const recordedImplementation = addr("CommonsPolicyImplementation");
+  if (!same(recordedImplementation, implementation)) {
+    findings.push({
+      subject: "CommonsPolicy.implementation",
+      problem: `is ${implementation}, the record says ${recordedImplementation ?? "nothing"}`,
+    });
+  }
 
   // The remaining settings of the parameters file, each read from the contract that holds it.
   const read = async (address: string | undefined, signature: string, index = 0): Promise<bigint> => {
