@@ -35,6 +35,8 @@ export interface DeploymentRecord {
   roles?: Record<string, string>;
   /** The council and guardian Safes. */
   safes?: Record<string, string>;
+  /** How the deployment created the council and guardian Safes (absent for a Safe named by address). */
+  safeCreations?: Record<string, ContractRecord>;
   /** The Safe v1.4.1 contracts used on this chain (canonical on public chains). */
   safeContracts?: {
     safeSingletonAddress: string;

@@ -23,6 +23,7 @@ import { contractRecords, ignitionDeployments } from "../deploy/ignition";
 import CovenantModule from "../deploy/modules/Covenant";
 import { ignitionParameters, loadParameters, type SafeSpec } from "../deploy/parameters";
 import {
+  type ContractRecord,
   DEPLOYMENTS_DIR,
   type DeploymentRecord,
   deploymentPath,
@@ -70,16 +71,33 @@ async function safeContractsFor(chainId: number, previous?: DeploymentRecord): P
   return deploySafeContracts(deployer);
 }
 
-async function resolveSafe(name: string, spec: SafeSpec, conn: Parameters<typeof createSafe>[0]): Promise<string> {
+/** The Safe's address, and the transaction that created it when this run or an earlier one of it did. */
+async function resolveSafe(
+  name: string,
+  spec: SafeSpec,
+  conn: Parameters<typeof createSafe>[0],
+  previous?: ContractRecord,
+): Promise<{ address: string; creation?: ContractRecord }> {
   if ("address" in spec) {
     if ((await hre.ethers.provider.getCode(spec.address)) === "0x") {
       throw new Error(`safes.${name}.address ${spec.address} has no code on this chain`);
     }
-    return spec.address;
+    return { address: spec.address };
   }
   const safe = await createSafe(conn, spec.owners, spec.threshold, spec.saltNonce);
   console.log(`  ${name} Safe ${safe.address} ${safe.created ? `created (tx ${safe.txHash})` : "already deployed"}`);
-  return safe.address;
+  if (!safe.txHash) return { address: safe.address, creation: previous };
+  const receipt = await hre.ethers.provider.getTransactionReceipt(safe.txHash);
+  return {
+    address: safe.address,
+    creation: {
+      address: safe.address as `0x${string}`,
+      contractName: "SafeProxy",
+      transaction: safe.txHash as `0x${string}`,
+      block: receipt?.blockNumber,
+      gasUsed: receipt ? Number(receipt.gasUsed) : undefined,
+    },
+  };
 }
 
 async function main() {
@@ -107,8 +125,13 @@ async function main() {
     chainId,
     contracts: safeContracts,
   };
-  const council = await resolveSafe("council", params.safes.council, conn);
-  const guardian = await resolveSafe("guardian", params.safes.guardian, conn);
+  const councilSafe = await resolveSafe("council", params.safes.council, conn, previous?.safeCreations?.council);
+  const guardianSafe = await resolveSafe("guardian", params.safes.guardian, conn, previous?.safeCreations?.guardian);
+  const council = councilSafe.address;
+  const guardian = guardianSafe.address;
+  const safeCreations: Record<string, ContractRecord> = {};
+  if (councilSafe.creation) safeCreations.council = councilSafe.creation;
+  if (guardianSafe.creation) safeCreations.guardian = guardianSafe.creation;
 
   console.log("phase 2: the suite (Ignition)");
   const parameters = ignitionParameters(params, { council, guardian });
@@ -141,6 +164,7 @@ async function main() {
     deployer: deployer.address,
     contracts: {},
     safes: { council, guardian },
+    safeCreations,
     safeContracts,
     roles: { ...params.keepers, council, guardian },
     parameters,
