@@ -146,7 +146,7 @@ export function ignitionParameters(
       recoveryDelay: params.Identity.recoveryDelay,
     },
     Governance: (() => {
-      const { humans, ...settings } = params.Governance;
+      const { humans, commonsFloorBps, personalBps, infrastructureBps, commonsBps, ...settings } = params.Governance;
       return {
         ...settings,
         guardian: safes.guardian,
@@ -156,6 +156,12 @@ export function ignitionParameters(
         humanWeights: humans.map((h) => h.weight),
       };
     })(),
+    // The governed component's settings sit in the file's Governance section; the evolution part deploys it.
+    Evolution: Object.fromEntries(
+      (["commonsFloorBps", "personalBps", "infrastructureBps", "commonsBps"] as const)
+        .filter((k) => params.Governance[k] !== undefined)
+        .map((k) => [k, params.Governance[k]]),
+    ),
     Treasury: {
       poster: params.keepers.earningsPoster,
       guardian: safes.guardian,
