@@ -19,6 +19,9 @@ const ROLE_NAMES = new Map<string, string>([
     "EARNINGS_POSTER_ROLE",
     "ATTESTOR_ROLE",
     "SIMULATOR_ROLE",
+    // The Treasury's services (their role ids are the hashes of these names).
+    "covenant.service.relayed-gas",
+    "covenant.service.backup",
   ].map((name) => [id(name), name] as [string, string]),
 ]);
 
