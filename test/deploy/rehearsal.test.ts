@@ -55,7 +55,8 @@ const KEYS = {
   cosigner: account(4),
   earningsPoster: account(10),
   sentinel: account(13),
-  executorRelayer: account(15),
+  // The relayer keeper key of deploy/parameters/localhost.json: it holds the Treasury's RELAYED_GAS_SERVICE.
+  executorRelayer: account(2),
   simulator: account(17),
   payer: account(19),
 };
@@ -200,6 +201,8 @@ describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat
       ANOMALY_URL: spending.url,
       ANOMALY_TOKEN,
       POLL_INTERVAL_MS: "200",
+      TREASURY_ADDRESS: addressOf(record, "Treasury"),
+      GAS_CHARGE_INTERVAL_MS: "1000",
     });
     const earnings = await start("earnings", {
       ROUTER_ADDRESS: addressOf(record, "RevenueRouter"),
@@ -307,6 +310,27 @@ describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat
     const spent = await client.waitFor(answer.record.id, 60_000);
     expect(spent.status, JSON.stringify(spent)).to.equal("confirmed");
     expect(await provider.getBalance(recipient)).to.equal(parseEther("0.1"));
+
+    // The gas the executor paid for the spend is charged to the agent's infrastructure budget once it has one.
+    const treasury = new Contract(
+      addressOf(record, "Treasury"),
+      [
+        "function fundBudget(uint256 agentId, address token, uint256 amount) payable",
+        "function budgetOf(uint256 agentId, address token) view returns (uint256)",
+        "function isCharged(uint256 agentId, bytes32 service, bytes32 ref) view returns (bool)",
+      ],
+      wallet(KEYS.payer),
+    );
+    const budget = parseEther("0.01");
+    await (await treasury.getFunction("fundBudget")(agentId, ZeroAddress, budget, { value: budget })).wait();
+    const spendReceipt = (await provider.getTransactionReceipt(spent.hash!))!;
+    const cost = spendReceipt.gasUsed * spendReceipt.gasPrice;
+    const relayedGas = id("covenant.service.relayed-gas");
+    for (let i = 0; !(await treasury.getFunction("isCharged")(agentId, relayedGas, spent.hash)); i++) {
+      if (i > 120) throw new Error(`the relayed gas was never charged\n${executor.tail()}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await treasury.getFunction("budgetOf")(agentId, ZeroAddress)).to.equal(budget - cost);
 
     // A user pays the agent; once the epoch has closed the earnings keeper posts its root.
     const router = RevenueRouter__factory.connect(addressOf(record, "RevenueRouter"), wallet(KEYS.payer));
