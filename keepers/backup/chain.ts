@@ -62,7 +62,7 @@ export async function resurrectionConsent(ref: RegistryRef, agentId: bigint): Pr
 }
 
 async function chunkedLogs<T>(ref: RegistryRef, read: (from: bigint, to: bigint) => Promise<T[]>): Promise<T[]> {
-  const head = await ref.client.getBlockNumber();
+  const head = await ref.client.getBlockNumber({ cacheTime: 0 });
   const step = ref.chunkBlocks ?? 10_000n;
   const out: T[] = [];
   for (let from = ref.fromBlock ?? 0n; from <= head; from += step) {
