@@ -430,10 +430,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
             args: [b.agentId, this.backupService, token],
           }),
         ]);
-        left.set(
-          b.agentId,
-          [budget, allowance.available].reduce((x, y) => (y < x ? y : x)),
-        );
+        left.set(b.agentId, allowance.available - (allowance.available > budget ? allowance.available - budget : 0n));
       }
       const ref = recordHash(b);
       const already = await this.ref.client.readContract({
