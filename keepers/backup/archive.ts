@@ -64,6 +64,14 @@ export function canonicalEntries(entries: readonly ArchiveEntry[]): ArchiveEntry
 
 /** The archive bytes of `entries` (sorted here, so the order given does not matter). */
 export function packEntries(entries: readonly ArchiveEntry[]): Buffer {
+  return Buffer.concat(archiveParts(entries));
+}
+
+/**
+ * The archive as a list of buffers whose concatenation is `packEntries(entries)`: file contents are not copied, so
+ * a large memory can be hashed and encrypted without first being assembled in one buffer.
+ */
+export function archiveParts(entries: readonly ArchiveEntry[]): Buffer[] {
   const sorted = canonicalEntries(entries);
   const parts: Buffer[] = [ARCHIVE_MAGIC];
   const count = Buffer.alloc(4);
@@ -82,7 +90,7 @@ export function packEntries(entries: readonly ArchiveEntry[]): Buffer {
       parts.push(head, name);
     }
   }
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /** Parses and checks archive bytes. Throws ARCHIVE_* on anything malformed or unsafe; never touches the disk. */

@@ -37,17 +37,50 @@ export const sha256 = (data: Uint8Array): Buffer => createHash("sha256").update(
 
 /** Encrypts `plaintext` for `binding` under `key` (version `keyVersion` of the agent's backup keys). */
 export function seal(plaintext: Uint8Array, key: Uint8Array, keyVersion: number, binding: EnvelopeBinding): Buffer {
+  return sealParts([Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length)], key, keyVersion, binding);
+}
+
+const CHUNK = 256 * 1024;
+
+/**
+ * `seal` of the concatenation of `parts`, without assembling it: one pass hashes, a second encrypts chunk by chunk
+ * straight into the envelope (one allocation the size of the result; a large memory is never copied twice).
+ */
+export function sealParts(
+  parts: readonly Buffer[],
+  key: Uint8Array,
+  keyVersion: number,
+  binding: EnvelopeBinding,
+): Buffer {
   if (key.length !== BACKUP_KEY_BYTES) {
     throw new BackupError("a backup key is 32 bytes (AES-256)", { code: "KEY_UNKNOWN" });
   }
-  const header = Buffer.alloc(HEADER_BYTES);
+  const hash = createHash("sha256");
+  let length = 0;
+  for (const p of parts) {
+    hash.update(p);
+    length += p.length;
+  }
+  const out = Buffer.allocUnsafe(HEADER_BYTES + 32 + length + TAG_BYTES);
+  const header = out.subarray(0, HEADER_BYTES);
   ENVELOPE_MAGIC.copy(header, 0);
   header.writeUInt32BE(keyVersion, 8);
   randomBytes(12).copy(header, 12);
   const cipher = createCipheriv("aes-256-gcm", key, header.subarray(12, 24));
   cipher.setAAD(Buffer.concat([header, bindingBytes(binding)]));
-  const body = Buffer.concat([cipher.update(sha256(plaintext)), cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
+  let at = HEADER_BYTES;
+  const put = (b: Buffer) => {
+    b.copy(out, at);
+    at += b.length;
+  };
+  put(cipher.update(hash.digest()));
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i += CHUNK) put(cipher.update(p.subarray(i, i + CHUNK)));
+  }
+  put(cipher.final());
+  if (at !== out.length - TAG_BYTES) throw new Error("envelope length mismatch");
+  cipher.getAuthTag().copy(out, at);
+  return out;
 }
 
 /** The key version an envelope was sealed under (read before choosing the key). */

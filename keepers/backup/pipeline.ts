@@ -1,11 +1,11 @@
 import { rm } from "node:fs/promises";
 import type { Address, Hex } from "viem";
 import type { AgentSigner, Deployment } from "../../sdk";
-import { packEntries, unpackEntries } from "./archive";
+import { archiveParts, unpackEntries } from "./archive";
 import { type LocatedRecord, type RegistryRef, resurrectionConsent, verifyLocated } from "./chain";
 import type { ContentStore } from "./contentStore";
 import { restoreCandidates } from "./decide";
-import { envelopeKeyVersion, open, seal, sha256 } from "./envelope";
+import { envelopeKeyVersion, open, sealParts, sha256 } from "./envelope";
 import { BackupError } from "./errors";
 import { commitStaged, isEmptyOrAbsent, readFolder, stageEntries } from "./folder";
 import { type AgentSecrets, currentKey, keyVersion } from "./keystore";
@@ -32,10 +32,11 @@ export async function sealFolder(
       code: "KEYSTORE_INVALID",
     });
   }
-  const plaintext = packEntries(await readFolder(folder));
+  const parts = archiveParts(await readFolder(folder));
   const key = currentKey(secrets);
-  const envelope = seal(plaintext, key.key, key.version, { ...binding, agentId, sequence });
-  return { envelope, ciphertextHash: `0x${sha256(envelope).toString("hex")}`, plaintextBytes: plaintext.length };
+  const envelope = sealParts(parts, key.key, key.version, { ...binding, agentId, sequence });
+  const plaintextBytes = parts.reduce((n, p) => n + p.length, 0);
+  return { envelope, ciphertextHash: `0x${sha256(envelope).toString("hex")}`, plaintextBytes };
 }
 
 /** A whole backup up to the signed record: seal, store by content address, sign. Anchoring is the caller's. */
