@@ -18,6 +18,7 @@ import {
   SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
+import { backupDemo } from "./demo/backup";
 import { spendThroughExecutor } from "./demo/executor";
 import { governanceDemo } from "./demo/governance";
 import { birthAgents } from "./demo/identity";
@@ -141,6 +142,8 @@ async function main() {
     recipient: signers[SPENDING_ACCOUNTS.recipient]!,
     relayerIndex: EXECUTOR_ACCOUNTS.relayer,
   });
+  // Backups through the backup keeper: Ada is resurrected, Brook (consent revoked) is not.
+  await backupDemo(report, { registry, agents: [born[0]!, born[1]!], agentKeyIndexes: [5, 6] });
   await governanceDemo(report, {
     chainId: Number(chainId),
     governor: CovenantGovernor__factory.connect(await deployed.governor.getAddress(), deployer),
