@@ -635,6 +635,7 @@ function backupJson(b: BackupRow) {
     mode: b.mode,
     cid: b.cid,
     ciphertextHash: b.ciphertextHash,
+    deadline: b.deadline.toString(),
     signature: b.signature,
     ...(b.anchorIndex !== undefined && { anchorIndex: b.anchorIndex.toString() }),
     ...(b.proof && { proof: b.proof }),
