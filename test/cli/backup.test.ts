@@ -180,7 +180,7 @@ describe("covenant backup / restore / backup-key (CLI)", function () {
         packEntries(await readFolder(path.join(disk.memory, b.agentId.toString()))),
       );
     } finally {
-      await keeper.stop();
+      await keeper.stopAndDrop();
     }
   });
 

@@ -84,7 +84,7 @@ describe("backup keeper: charges to the infrastructure budget", function () {
       expect(metrics).to.match(/budget_charges_total\{outcome="charged",keeper="[^"]+"\} 1/);
       expect(metrics).to.match(/budget_charges_total\{outcome="unpaid",keeper="[^"]+"\} 1/);
     } finally {
-      await keeper.stop();
+      await keeper.stopAndDrop();
     }
   });
 });

@@ -7,7 +7,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { createAgentFolder } from "../../../keepers/backup/folder";
 import { createKeystore } from "../../../keepers/backup/keystore";
 import { BackupKeeper } from "../../../keepers/backup/service";
-import type { Env } from "../../../keepers/shared";
+import { type Env, keeperSchema, openStore, sharedSchema } from "../../../keepers/shared";
 import { AGENT_URI, deployIdentity } from "../../fixtures/identity";
 import { texts } from "../../identity/helpers";
 import { captureLogs } from "../shared/fixtures/captureLogs";
@@ -103,11 +103,27 @@ export function keeperEnv(o: {
 /** The keeper started for real; ticks are driven by the test with `step()`. */
 export class SteppedBackupKeeper extends BackupKeeper {
   readonly logs: ReturnType<typeof captureLogs>;
+  private readonly databaseUrl: string | undefined;
 
   constructor(env: Env, name: string) {
     const logs = captureLogs();
     super({ env, name, logDestination: logs.stream });
     this.logs = logs;
+    this.databaseUrl = env.DATABASE_URL;
+  }
+
+  /** Stops, and on PostgreSQL drops the run's schemas (PGlite folders go with the temp dir). */
+  async stopAndDrop(): Promise<void> {
+    await this.stop();
+    if (!this.databaseUrl) return;
+    const store = await openStore({ databaseUrl: this.databaseUrl });
+    try {
+      for (const s of [keeperSchema(this.name), sharedSchema(this.name)]) {
+        await store.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      }
+    } finally {
+      await store.close();
+    }
   }
 
   async begin(): Promise<this> {

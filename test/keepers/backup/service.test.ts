@@ -23,7 +23,7 @@ describe("backup keeper: service", function () {
     chain = await serveChain();
   });
   afterEach(async () => {
-    for (const k of keepers.splice(0)) await k.stop();
+    for (const k of keepers.splice(0)) await k.stopAndDrop();
   });
   after(async () => {
     await chain.close();
