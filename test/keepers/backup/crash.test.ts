@@ -18,7 +18,7 @@ const threeAgents = () => chainWithAgents(3);
 function startKeeper(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
   // PGlite in the run's temp dir: the process keeps the default name ("backup"), which on a shared PostgreSQL would
   // meet the schema of earlier runs.
-  const childEnv = { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" };
   delete childEnv.DATABASE_URL;
   const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(REPO, "keepers", "backup", "main.ts")], {
     cwd: REPO,
