@@ -11,6 +11,7 @@
  * AES-256-GCM, stored by CID in a local store whose writes fail BENCH_FAULT_RATE of the time, agent-signed. The signed
  * records are anchored with anchorBackups in batches of up to BENCH_BATCH leaves, through a chain sender that fails
  * BENCH_FAULT_RATE of submissions. A failed write or submission is retried up to 5 times with exponential backoff.
+ * (Batches make submissions few: the restores' chain reads — consent, verifyAnchoredBackup — fail at the same rate.)
  * Then every backup is restored by its sequence (consent, verifyAnchoredBackup, sha256, decrypt, unpack, read back)
  * and compared with the memory as it was backed up. Restorations are not recorded on chain here (10,000 Restored
  * events would measure Hardhat); the keeper and CLI tests cover that step.
@@ -139,7 +140,21 @@ async function main() {
   const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
   const binding = { chainId, registry: registryAddress };
   const client = createPublicClient({ transport: custom(hre.network.provider) });
-  const ref: RegistryRef = { client: client as never, registry: registryAddress };
+  // The restore's chain reads (consent, verifyAnchoredBackup) fail FAULT_RATE of the time too, as a flaky RPC would.
+  let readCalls = 0;
+  let readFailures = 0;
+  const flaky = {
+    ...client,
+    readContract: (async (args: Parameters<typeof client.readContract>[0]) => {
+      readCalls++;
+      if (Math.random() < FAULT_RATE) {
+        readFailures++;
+        throw new InjectedFault("chain read");
+      }
+      return client.readContract(args);
+    }) as typeof client.readContract,
+  };
+  const ref: RegistryRef = { client: flaky as never, registry: registryAddress };
   const root = path.join(tmpdir(), `covenant-bench-backup-${process.pid}`);
   const store = new FaultyStore(new LocalContentStore(path.join(root, "blobs")), FAULT_RATE);
 
@@ -262,16 +277,21 @@ async function main() {
     const a = agents.find((x) => x.agentId === l.record.agentId)!;
     const target = path.join(root, "restore", `${l.record.agentId}-${l.record.sequence}`);
     try {
-      await restoreAgent({
-        ref,
-        binding,
-        store,
-        agentId: a.agentId,
-        secrets: a.secrets,
-        target,
-        located: located.get(a.agentId.toString())!,
-        sequence: l.record.sequence,
-      });
+      // Only injected (retryable) faults are retried; a refusal of the data is final.
+      await withRetry(
+        () =>
+          restoreAgent({
+            ref,
+            binding,
+            store,
+            agentId: a.agentId,
+            secrets: a.secrets,
+            target,
+            located: located.get(a.agentId.toString())!,
+            sequence: l.record.sequence,
+          }),
+        { ...RETRY, shouldRetry: (err) => err instanceof InjectedFault },
+      );
       if (sha(packEntries(await readFolder(target))) === expected.get(`${a.agentId}:${l.record.sequence}`)) restored++;
       else silentCorruptions++;
     } catch (err) {
@@ -291,7 +311,7 @@ async function main() {
     `backups:   ${signed.length}/${attempted} sealed, stored and signed in ${backupSeconds.toFixed(1)} s (${backupFailures} failed after retries)`,
   );
   console.log(
-    `faults:    ${store.failures} of ${store.writes} store writes, ${submitFailures} of ${submitFailures + txs} chain submissions (all retried)`,
+    `faults:    ${store.failures} of ${store.writes} store writes, ${submitFailures} of ${submitFailures + txs} chain submissions, ${readFailures} of ${readCalls} chain reads (all retried)`,
   );
   console.log(
     `anchoring: ${signed.length - anchorFailures} records in ${txs} anchorBackups transactions, ${anchorSeconds.toFixed(1)} s`,
