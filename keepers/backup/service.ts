@@ -202,6 +202,11 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
     return fromViemAccount(privateKeyToAccount(secrets.signerKey));
   }
 
+  /** The chain's clock: deadlines are checked against block time, which need not follow ours. */
+  private async chainNow(): Promise<bigint> {
+    return (await this.ref.client.getBlock({ blockTag: "latest" })).timestamp;
+  }
+
   private async chainLatest(agentId: bigint): Promise<number> {
     const [sequence] = await this.ref.client.readContract({
       address: this.registry,
@@ -229,7 +234,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
           sequence,
           secrets,
           signer: this.signerOf(secrets),
-          deadline: BigInt(Math.floor(Date.now() / 1000) + c.RECORD_DEADLINE_SECONDS),
+          deadline: (await this.chainNow()) + BigInt(c.RECORD_DEADLINE_SECONDS),
         });
         await this.db.saveSigned(req.id, made.record, c.ANCHOR_MODE, made);
         this.m.bytes.inc({ kind: "plaintext" }, made.plaintextBytes);
@@ -567,7 +572,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
               sequence: record.sequence,
               ciphertextHash: record.ciphertextHash,
               nonce,
-              deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+              deadline: (await this.chainNow()) + 3_600n,
             }),
           );
           const key = `backup:restore:agent-${agentId}:seq-${record.sequence}:nonce-${nonce}`;
