@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { intVar, keeperConfigSchema, secretVar } from "../shared";
+import { intVar, keeperConfigSchema, Secret } from "../shared";
 
 const address = z
   .string({ error: (i) => (i.input === undefined ? "required" : "expected a 0x address") })
@@ -25,7 +25,10 @@ export const backupConfigSchema = keeperConfigSchema(
     /** The agents' encrypted keystores: KEYSTORE_DIR/<agentId>.keystore.json. */
     KEYSTORE_DIR: z.string({ error: "required: the folder of the agents' keystores" }).min(1),
     /** The password of the agents' keystores. */
-    AGENT_KEYSTORE_PASSWORD: secretVar.refine((v) => v !== undefined, "required"),
+    AGENT_KEYSTORE_PASSWORD: z
+      .string({ error: "required" })
+      .min(1, "required")
+      .transform((v) => new Secret(v)),
     /** Where restores may write (a restore's `to` must lie under it); default MEMORY_DIR. */
     RESTORE_ROOT: z.string().optional(),
     /** Local content store folder (default DATA_DIR/blobs); unused when IPFS_API_URL is set. */

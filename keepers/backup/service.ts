@@ -188,7 +188,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
     const cached = this.secretsCache.get(k);
     if (cached) return cached;
     const file = path.join(this.config.KEYSTORE_DIR, `${k}.keystore.json`);
-    const secrets = await readKeystore(file, this.config.AGENT_KEYSTORE_PASSWORD!.reveal(), agentId);
+    const secrets = await readKeystore(file, this.config.AGENT_KEYSTORE_PASSWORD.reveal(), agentId);
     this.secretsCache.set(k, secrets);
     return secrets;
   }

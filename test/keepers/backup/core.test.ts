@@ -378,3 +378,40 @@ describe("backup keeper: pure parts", () => {
     });
   });
 });
+
+describe("backup keeper: configuration", () => {
+  it("fails fast naming every missing or bad variable, never echoing the password", async () => {
+    const { loadConfig, ConfigError } = await import("../../../keepers/shared");
+    const { backupConfigSchema } = await import("../../../keepers/backup/config");
+    const base = {
+      RPC_URLS: "http://127.0.0.1:8545",
+      CHAIN_ID: "31337",
+      KEEPER_PRIVATE_KEY: `0x${"11".repeat(32)}`,
+    };
+    let err: unknown;
+    try {
+      loadConfig(backupConfigSchema, { ...base, ANCHOR_MODE: "sometimes", REGISTRY_ADDRESS: "0x12" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    const vars = (err as InstanceType<typeof ConfigError>).issues.map((i) => i.variable).sort();
+    expect(vars).to.deep.equal([
+      "AGENT_KEYSTORE_PASSWORD",
+      "ANCHOR_MODE",
+      "KEYSTORE_DIR",
+      "MEMORY_DIR",
+      "REGISTRY_ADDRESS",
+    ]);
+    const ok = loadConfig(backupConfigSchema, {
+      ...base,
+      REGISTRY_ADDRESS: REGISTRY,
+      MEMORY_DIR: "/m",
+      KEYSTORE_DIR: "/k",
+      AGENT_KEYSTORE_PASSWORD: "hunter2",
+    });
+    expect([ok.ANCHOR_MODE, ok.BATCH_MAX_LEAVES, ok.BACKUP_PRICE]).to.deep.equal(["direct", 4096, 0n]);
+    expect(JSON.stringify(ok, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).not.to.include("hunter2");
+    expect(ok.AGENT_KEYSTORE_PASSWORD.reveal()).to.equal("hunter2");
+  });
+});
