@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { intVar, keeperConfigSchema, Secret } from "../shared";
+import { intVar, keeperConfigSchema, Secret, submitterEnvShape } from "../shared";
 
 const address = z
   .string({ error: (i) => (i.input === undefined ? "required" : "expected a 0x address") })
@@ -14,6 +14,8 @@ export const backupConfigSchema = keeperConfigSchema(
   {
     /** The AgentRegistry records are anchored on. */
     REGISTRY_ADDRESS: address,
+    /** Send through the tx-executor (TX_EXECUTOR_URL + TX_EXECUTOR_TOKEN) instead of signing here. */
+    ...submitterEnvShape,
     /** The registry's deployment block: where reading BackupRecorded events starts. */
     START_BLOCK: z
       .string()

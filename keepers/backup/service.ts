@@ -23,6 +23,8 @@ import {
   loadMigrations,
   loadSigner,
   parseJson,
+  type Submitter,
+  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { directRecords, type LocatedRecord, type RegistryRef, registryBackupAbi } from "./chain";
@@ -84,7 +86,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
   protected ref!: RegistryRef;
   protected binding!: Binding;
   protected store!: ContentStore;
-  protected submitter!: DirectSubmitter;
+  protected submitter!: Submitter;
   private registry!: Address;
   private m!: ReturnType<typeof backupMetrics>;
   private backupService: Hex = BACKUP_SERVICE;
@@ -114,16 +116,22 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
       : new LocalContentStore(c.STORE_DIR ?? path.join(c.DATA_DIR, "blobs"));
     this.m = backupMetrics(this.metrics);
     const account = await loadSigner(c);
-    this.submitter = await DirectSubmitter.start({
-      store,
-      schema: sharedSchema,
-      publicClient: chain.publicClient,
-      account: account!,
-      confirmations: c.CONFIRMATIONS,
-      errorAbi: [...registryBackupAbi, ...treasuryAbi],
-      logger: this.logger,
-      metrics: this.metrics,
-    });
+    // Through the tx-executor when TX_EXECUTOR_URL is set (it sends from the relayer key it holds), else signed here.
+    this.submitter = await submitterFromConfig(
+      c,
+      () =>
+        DirectSubmitter.start({
+          store,
+          schema: sharedSchema,
+          publicClient: chain.publicClient,
+          account: account!,
+          confirmations: c.CONFIRMATIONS,
+          errorAbi: [...registryBackupAbi, ...treasuryAbi],
+          logger: this.logger,
+          metrics: this.metrics,
+        }),
+      this.logger,
+    );
     if (c.TREASURY_ADDRESS && c.BACKUP_PRICE > 0n) {
       this.backupService = await chain.publicClient.readContract({
         address: getAddress(c.TREASURY_ADDRESS),
@@ -169,7 +177,7 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
   }
 
   protected async tick(signal: AbortSignal): Promise<void> {
-    await this.submitter.recover();
+    if (this.submitter instanceof DirectSubmitter) await this.submitter.recover();
     await this.sealRequests(signal);
     if (this.config.ANCHOR_MODE === "direct") await this.anchorDirect(signal);
     else await this.anchorBatches(signal);
