@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Contract, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { Client as PgClient } from "pg";
 import type { Address, Hex } from "viem";
 import { keccak256, toHex } from "viem";
+import { openStore } from "../../keepers/shared";
 import { ETH, loadAbi, type SignedAction } from "../../sdk";
 import { freePort, type HardhatNode, rpc, startHardhatNode } from "../../test/helpers/hardhatNode";
 import { startTcpProxy, type TcpProxy } from "../../test/helpers/tcpProxy";
@@ -143,6 +144,14 @@ class Simulation {
       this.databaseUrl = direct.toString();
     }
     this.chainProxy = await startTcpProxy("127.0.0.1", this.node.port);
+    if (!this.databaseUrl) {
+      // One PGlite initdb here, copied for each keeper: four at once on a small machine take far longer.
+      const template = join(this.runDir, "data", "template");
+      await (await openStore({ dataDir: template })).close();
+      for (const name of ["spending", "tx-executor", "earnings", "governance"]) {
+        cpSync(template, join(this.runDir, "data", name), { recursive: true });
+      }
+    }
     this.backup = await loadBackupRound();
 
     const common = (name: KeeperName): Record<string, string | undefined> => {
