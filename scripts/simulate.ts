@@ -89,6 +89,7 @@ simulation: ${report.agents} agents, ${report.rounds} rounds, seed ${report.seed
   freezes:                     ${report.freezes.byzantineFrozen} of ${report.freezes.byzantine} byzantine agents frozen, ${report.freezes.wrongFreezes} honest agents frozen
   attacks (outcome):           ${JSON.stringify(report.attacks)}
   spends:                      ${report.spends.requests} requests, ${report.spends.confirmed} confirmed, ${report.spends.failedOnChain} reverted on chain, refused ${JSON.stringify(report.spends.refused)}
+  sent during faults:          ${JSON.stringify(report.spends.duringFaults)}
   payments:                    ${report.payments.sent} sent, ${report.payments.paidEvents} Paid events, ${report.payments.epochs} epochs closed, ${report.payments.claimedLeaves} leaves claimed
   bad evolution:               ${report.evolution ? `other code under its hash refused: ${report.evolution.hashMismatchRefused}; keeper's simulation: ${report.evolution.attestation}; direct deploy refused: ${report.evolution.deployRefused}; deployed: ${report.evolution.deployed}` : "not injected"}
   unplanned keeper exits:      ${report.unplannedKeeperExits.map((e) => `${e.keeper} (code ${e.code})`).join(", ") || "none"}

@@ -37,7 +37,14 @@ export type SimulationReport = {
   harms: Record<string, number>;
   freezes: { byzantineFrozen: number; byzantine: number; wrongFreezes: number };
   attacks: Record<string, Record<string, number>>;
-  spends: { requests: number; confirmed: number; refused: Record<string, number>; failedOnChain: number };
+  spends: {
+    requests: number;
+    confirmed: number;
+    refused: Record<string, number>;
+    failedOnChain: number;
+    /** Requests sent while the executor was being killed and restarted, or the keepers were cut off: their outcomes. */
+    duringFaults: Record<string, Record<string, number>>;
+  };
   payments: { sent: number; paidEvents: number; epochs: number; claimedLeaves: number };
   /** The bad evolution, when injected: how it was caught, and that it never deployed. */
   evolution: EvolutionOutcome | null;
@@ -540,6 +547,16 @@ export async function reconcile(sim: ReconcileInput): Promise<SimulationReport> 
     attacks[e.kind] ??= {};
     inc(attacks[e.kind]!, e.finalStatus === "confirmed" ? "executed" : (e.finalCode ?? e.answer ?? "unknown"));
   }
+  // What the requests sent while a fault was on became (finished exactly once, or refused for what they were).
+  const duringFaults: Record<string, Record<string, number>> = {};
+  for (const e of ledger.spends) {
+    if (!e.during) continue;
+    duringFaults[e.during] ??= {};
+    inc(
+      duringFaults[e.during]!,
+      e.finalStatus === "confirmed" ? "confirmed" : (e.finalCode ?? e.finalStatus ?? e.answer ?? "unknown"),
+    );
+  }
   const roles: Record<string, number> = {};
   for (const a of agents) inc(roles, a.role);
   const byzantine = agents.filter((a) => a.role === "byzantine");
@@ -568,7 +585,7 @@ export async function reconcile(sim: ReconcileInput): Promise<SimulationReport> 
       wrongFreezes,
     },
     attacks,
-    spends: { requests: ledger.spends.length, confirmed, refused, failedOnChain },
+    spends: { requests: ledger.spends.length, confirmed, refused, failedOnChain, duringFaults },
     payments: {
       sent: ledger.payments.length,
       paidEvents: paid.length,
