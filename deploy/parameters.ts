@@ -94,6 +94,9 @@ export const parametersSchema = z
         commonsFloor: z.number().int().min(0).max(2_000),
         limitPeriod: z.number().int().min(3600),
         genesis: z.number().int().min(0).optional(),
+        /** Wei of ETH the relayed-gas and backup services may charge one agent per limit period (decimal strings). */
+        relayedGasCap: z.string().regex(/^\d{1,30}$/, "expected a decimal amount of wei"),
+        backupCap: z.string().regex(/^\d{1,30}$/, "expected a decimal amount of wei"),
       })
       .strict(),
     /** The sentinel keeper key may freeze at most `sentinelMaxFreezes` agents per `sentinelWindow` seconds. */
@@ -143,7 +146,7 @@ export function ignitionParameters(
       recoveryDelay: params.Identity.recoveryDelay,
     },
     Governance: (() => {
-      const { humans, ...settings } = params.Governance;
+      const { humans, commonsFloorBps, personalBps, infrastructureBps, commonsBps, ...settings } = params.Governance;
       return {
         ...settings,
         guardian: safes.guardian,
@@ -153,10 +156,19 @@ export function ignitionParameters(
         humanWeights: humans.map((h) => h.weight),
       };
     })(),
+    // The governed component's settings sit in the file's Governance section; the evolution part deploys it.
+    Evolution: Object.fromEntries(
+      (["commonsFloorBps", "personalBps", "infrastructureBps", "commonsBps"] as const)
+        .filter((k) => params.Governance[k] !== undefined)
+        .map((k) => [k, params.Governance[k]]),
+    ),
     Treasury: {
       poster: params.keepers.earningsPoster,
       guardian: safes.guardian,
+      serviceKeeper: params.keepers.relayer,
       ...params.Treasury,
+      relayedGasCap: BigInt(params.Treasury.relayedGasCap),
+      backupCap: BigInt(params.Treasury.backupCap),
     },
     Spending: {
       guardian: safes.guardian,

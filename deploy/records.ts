@@ -4,10 +4,21 @@ import path from "node:path";
 /** One deployed contract as recorded under deployments/. */
 export interface ContractRecord {
   address: `0x${string}`;
+  /** The artifact the code comes from (CommonsPolicy's proxy is a CommonsPolicyProxy). */
+  contractName?: string;
+  /** The transaction that created the contract (its creator's, for a contract another constructor creates). */
   transaction?: `0x${string}`;
   block?: number;
+  /** Gas of the creating transaction (absent for a contract another constructor creates: its creator paid). */
+  gasUsed?: number;
+  /** The contract whose constructor created this one. */
+  createdBy?: string;
+  /** As the constructor received them (bigints as decimal strings): what source verification needs. */
   constructorArgs?: unknown[];
 }
+
+/** A contract's source verification on the block explorer: "verified", "already verified", or the error. */
+export type VerificationStatus = "verified" | "already verified" | { error: string };
 
 /** deployments/<chainId>.json: what an operator, a keeper or the CLI needs to find Covenant on a chain. */
 export interface DeploymentRecord {
@@ -24,6 +35,8 @@ export interface DeploymentRecord {
   roles?: Record<string, string>;
   /** The council and guardian Safes. */
   safes?: Record<string, string>;
+  /** How the deployment created the council and guardian Safes (absent for a Safe named by address). */
+  safeCreations?: Record<string, ContractRecord>;
   /** The Safe v1.4.1 contracts used on this chain (canonical on public chains). */
   safeContracts?: {
     safeSingletonAddress: string;
@@ -37,6 +50,8 @@ export interface DeploymentRecord {
   };
   /** The Ignition parameters the suite was deployed with. */
   parameters?: Record<string, Record<string, unknown>>;
+  /** Source verification per contract, when an explorer API key was set. */
+  verification?: Record<string, VerificationStatus>;
 }
 
 export const DEPLOYMENTS_DIR = path.resolve(__dirname, "..", "deployments");
@@ -59,7 +74,9 @@ export function readDeployment(fileOrChainId: string | number): DeploymentRecord
 export function writeDeployment(record: DeploymentRecord, dir: string = DEPLOYMENTS_DIR): string {
   mkdirSync(dir, { recursive: true });
   const file = deploymentPath(record.chainId, dir);
-  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  // Wei amounts among the parameters are bigints: written as decimal strings.
+  const json = JSON.stringify(record, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
+  writeFileSync(file, `${json}\n`);
   return file;
 }
 

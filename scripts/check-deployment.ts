@@ -4,25 +4,14 @@
  * owners, a parameter that differs from deploy/parameters/<network>.json.
  *
  *   npm run check:deployment -- --network localhost|sepolia|baseSepolia
+ *
+ * $COVENANT_DEPLOYMENTS_DIR reads the record from elsewhere than deployments/, as for the deploy script.
  */
 import { JsonRpcProvider } from "ethers";
 import hre from "hardhat";
-import { governanceChecks } from "../deploy/checks/governance";
-import { identityChecks } from "../deploy/checks/identity";
-import { safeChecks } from "../deploy/checks/safes";
-import { spendingChecks } from "../deploy/checks/spending";
-import { treasuryChecks } from "../deploy/checks/treasury";
-import type { DeploymentCheck, Finding } from "../deploy/checks/types";
+import { type Finding, runDeploymentChecks } from "../deploy/checks";
 import { loadParameters } from "../deploy/parameters";
-import { deploymentPath, readDeployment } from "../deploy/records";
-
-const checks: Record<string, DeploymentCheck> = {
-  safes: safeChecks,
-  identity: identityChecks,
-  governance: governanceChecks,
-  treasury: treasuryChecks,
-  spending: spendingChecks,
-};
+import { DEPLOYMENTS_DIR, deploymentPath, readDeployment } from "../deploy/records";
 
 async function main() {
   const network = hre.network.name;
@@ -31,13 +20,15 @@ async function main() {
     ? new JsonRpcProvider(url, undefined, { staticNetwork: true })
     : (hre.ethers.provider as unknown as JsonRpcProvider);
   const chainId = Number((await provider.getNetwork()).chainId);
-  const record = readDeployment(deploymentPath(chainId));
+  const record = readDeployment(deploymentPath(chainId, process.env.COVENANT_DEPLOYMENTS_DIR || DEPLOYMENTS_DIR));
   const params = loadParameters(network);
-  const ctx = { provider, record, params, fromBlock: record.fromBlock ?? 0 };
-
   const findings: Finding[] = [];
-  for (const [part, check] of Object.entries(checks)) {
-    const found = await check(ctx);
+  for (const { part, findings: found } of await runDeploymentChecks({
+    provider,
+    record,
+    params,
+    fromBlock: record.fromBlock ?? 0,
+  })) {
     console.log(`${found.length === 0 ? "ok  " : "FAIL"} ${part}`);
     findings.push(...found);
   }

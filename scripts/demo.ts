@@ -5,6 +5,7 @@
  *   npm run demo
  */
 import hre from "hardhat";
+import type { Address } from "viem";
 import CovenantModule from "../deploy/modules/Covenant";
 import { deploySafe } from "../test/governance/safe";
 import {
@@ -71,6 +72,10 @@ async function main() {
         epochLength: 3_600,
         challengeWindow: 300,
         claimPeriod: 30 * 86_400,
+        // The executor's relayer key is paid from agents' budgets for relayed gas (and backups).
+        serviceKeeper: signers[EXECUTOR_ACCOUNTS.relayer]!.address,
+        relayedGasCap: 5n * 10n ** 16n,
+        backupCap: 10n ** 16n,
       },
       Spending: { guardian: t.guardian.address },
       Governance: {
@@ -140,6 +145,7 @@ async function main() {
     agent: born[0]!,
     recipient: signers[SPENDING_ACCOUNTS.recipient]!,
     relayerIndex: EXECUTOR_ACCOUNTS.relayer,
+    treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
   });
   await governanceDemo(report, {
     chainId: Number(chainId),
@@ -155,6 +161,16 @@ async function main() {
     simulatorIndex: GOVERNANCE_ACCOUNTS.simulator,
     agents: born,
     secondsPerAgePoint,
+    addresses: {
+      AgentRegistry: (await registry.getAddress()) as Address,
+      CovenantTimelock: (await deployed.timelock.getAddress()) as Address,
+      CovenantVotes: (await deployed.votes.getAddress()) as Address,
+      CommonsPolicy: (await deployed.commonsPolicy.getAddress()) as Address,
+      RevenueRouter: (await deployed.revenueRouter.getAddress()) as Address,
+      EarningsDistributor: (await deployed.earningsDistributor.getAddress()) as Address,
+      Treasury: (await deployed.treasury.getAddress()) as Address,
+      SpendingLimitModule: (await deployed.spendingLimitModule.getAddress()) as Address,
+    },
   });
   report.summary();
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -83,9 +83,88 @@ export const governanceChecks: DeploymentCheck = async (ctx) => {
       });
     }
   }
-  const policy = new Contract(addr("CommonsPolicy") ?? "", ["function owner() view returns (address)"], ctx.provider);
+  const policy = new Contract(
+    addr("CommonsPolicy") ?? "",
+    [
+      "function owner() view returns (address)",
+      "function implementation() view returns (address)",
+      "function commonsFloorBps() view returns (uint256)",
+      "function defaultSplit() view returns (uint256, uint256, uint256)",
+    ],
+    ctx.provider,
+  );
   const owner = (await policy.getFunction("owner")()) as string;
   if (!same(timelock, owner))
     findings.push({ subject: "CommonsPolicy.owner", problem: `is ${owner}, not the timelock` });
+  const implementation = (await policy.getFunction("implementation")()) as string;
+  const recordedImplementation = addr("CommonsPolicyImplementation");
+  if (!same(recordedImplementation, implementation)) {
+    findings.push({
+      subject: "CommonsPolicy.implementation",
+      problem: `is ${implementation}, the record says ${recordedImplementation ?? "nothing"}`,
+    });
+  }
+
+  // The remaining settings of the parameters file, each read from the contract that holds it.
+  const read = async (address: string | undefined, signature: string, index = 0): Promise<bigint> => {
+    const c = new Contract(address ?? "", [signature], ctx.provider);
+    const fn = signature.slice("function ".length, signature.indexOf("("));
+    const result = await c.getFunction(fn)();
+    return (Array.isArray(result) || typeof result === "object" ? (result as bigint[])[index] : result) as bigint;
+  };
+  const split = (await policy.getFunction("defaultSplit")()) as [bigint, bigint, bigint];
+  const more: [string, () => Promise<bigint>, number | undefined][] = [
+    [
+      "CovenantTimelock.minDelay",
+      () => read(timelock, "function getMinDelay() view returns (uint256)"),
+      p.timelockMinDelay,
+    ],
+    [
+      "CovenantGovernor.proposalThreshold",
+      () => read(governor, "function proposalThreshold() view returns (uint256)"),
+      p.proposalThreshold,
+    ],
+    [
+      "CovenantVotes.secondsPerAgePoint",
+      () => read(addr("CovenantVotes"), "function secondsPerAgePoint() view returns (uint256)"),
+      p.secondsPerAgePoint,
+    ],
+    [
+      "CovenantVotes.agentCap",
+      () => read(addr("CovenantVotes"), "function caps() view returns (uint256, uint256)", 0),
+      p.agentCap,
+    ],
+    [
+      "CovenantVotes.operatorCap",
+      () => read(addr("CovenantVotes"), "function caps() view returns (uint256, uint256)", 1),
+      p.operatorCap,
+    ],
+    [
+      "CovenantVotes.attestorDailyPoints",
+      () => read(addr("CovenantVotes"), "function attestorBudget() view returns (uint256, uint256)", 0),
+      p.attestorDailyPoints,
+    ],
+    [
+      "EvolutionRegistry.proposalWindow",
+      () => read(addr("EvolutionRegistry"), "function windows() view returns (uint64, uint64)", 0),
+      p.proposalWindow,
+    ],
+    [
+      "EvolutionRegistry.executionWindow",
+      () => read(addr("EvolutionRegistry"), "function windows() view returns (uint64, uint64)", 1),
+      p.executionWindow,
+    ],
+    ["CommonsPolicy.commonsFloorBps", () => policy.getFunction("commonsFloorBps")(), p.commonsFloorBps],
+    ["CommonsPolicy.personalBps", async () => split[0], p.personalBps],
+    ["CommonsPolicy.infrastructureBps", async () => split[1], p.infrastructureBps],
+    ["CommonsPolicy.commonsBps", async () => split[2], p.commonsBps],
+  ];
+  for (const [subject, get, wanted] of more) {
+    if (wanted === undefined) continue;
+    const onChain = await get();
+    if (onChain !== BigInt(wanted)) {
+      findings.push({ subject, problem: `is ${onChain}, the parameters file says ${wanted}` });
+    }
+  }
   return findings;
 };

@@ -46,6 +46,7 @@ export async function expectRole(
   const address = ctx.record.contracts[contractName]?.address;
   if (!address) return [{ subject: contractName, problem: "not in the deployment record" }];
   const findings: Finding[] = [];
+  ctx.checkedRoles?.add(`${contractName}:${roleId(role)}`);
   const holders = await roleHolders(ctx, address, role);
   const expectedByAddress = new Map<string, string>();
   for (const [label, account] of Object.entries(expected)) {

@@ -1,5 +1,5 @@
-import { Contract } from "ethers";
-import { expectRole } from "./roles";
+import { Contract, MaxUint256, ZeroAddress } from "ethers";
+import { expectRole, roleId } from "./roles";
 import type { DeploymentCheck, Finding } from "./types";
 
 /**
@@ -17,6 +17,9 @@ export const treasuryChecks: DeploymentCheck = async (ctx) => {
       "earnings keeper": roles.earningsPoster,
     })),
     ...(await expectRole(ctx, "EarningsDistributor", "GUARDIAN_ROLE", { "guardian Safe": roles.guardian })),
+    // Paid services (RELAYED_GAS_SERVICE, BACKUP_SERVICE): the relayer key only.
+    ...(await expectRole(ctx, "Treasury", "covenant.service.relayed-gas", { relayer: roles.relayer })),
+    ...(await expectRole(ctx, "Treasury", "covenant.service.backup", { relayer: roles.relayer })),
   ];
   const address = (name: string) => ctx.record.contracts[name]?.address ?? "";
   const router = new Contract(
@@ -40,7 +43,14 @@ export const treasuryChecks: DeploymentCheck = async (ctx) => {
     ],
     ctx.provider,
   );
-  const treasury = new Contract(address("Treasury"), ["function limitPeriod() view returns (uint256)"], ctx.provider);
+  const treasury = new Contract(
+    address("Treasury"),
+    [
+      "function limitPeriod() view returns (uint256)",
+      "function serviceAllowance(uint256 agentId, bytes32 service, address token) view returns ((uint256 cap, bool agentLimitSet, uint96 agentLimit, uint256 spentThisPeriod, uint256 available))",
+    ],
+    ctx.provider,
+  );
   const p = ctx.params.Treasury;
   const expectations: [string, Contract, string, number | undefined][] = [
     ["RevenueRouter.epochLength", router, "epochLength", p.epochLength],
@@ -53,6 +63,19 @@ export const treasuryChecks: DeploymentCheck = async (ctx) => {
   for (const [subject, contract, getter, expected] of expectations) {
     const actual = Number(await contract.getFunction(getter)());
     if (actual !== expected) findings.push({ subject, problem: `is ${actual}, the parameters file says ${expected}` });
+  }
+  for (const [service, expected] of [
+    ["covenant.service.relayed-gas", p.relayedGasCap],
+    ["covenant.service.backup", p.backupCap],
+  ] as const) {
+    // The cap is read through an agent that set no limit of its own (ids start at 0; 2^256-1 is never minted).
+    const { cap } = await treasury.getFunction("serviceAllowance")(MaxUint256, roleId(service), ZeroAddress);
+    if (cap.toString() !== expected) {
+      findings.push({
+        subject: `Treasury service cap ${service}`,
+        problem: `is ${cap} wei, the parameters file says ${expected}`,
+      });
+    }
   }
   const wiring: [string, Contract, string, string][] = [
     ["RevenueRouter.distributor", router, "distributor", address("EarningsDistributor")],

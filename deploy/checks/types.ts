@@ -14,6 +14,8 @@ export interface CheckContext {
   params: DeploymentParameters;
   /** The first block of the deployment: role events are read from here. */
   fromBlock: number;
+  /** `<contract>:<role id>` of every role a part's check compared with its expected holders (filled by expectRole). */
+  checkedRoles?: Set<string>;
 }
 
 /** A part's checks: every privilege it hands out and every parameter it was deployed with. */

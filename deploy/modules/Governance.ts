@@ -51,9 +51,10 @@ export function handOverOwnership(
 }
 
 /**
- * The governance part: CovenantTimelock, CovenantVotes, CovenantGovernor, EvolutionRegistry and the first governed
- * component, CommonsPolicy (UUPS proxy). At the end the timelock is the only admin of every contract (the identity,
- * treasury and spending parts' included) and the deployer holds no role anywhere.
+ * The governance part: CovenantTimelock, CovenantVotes, CovenantGovernor and EvolutionRegistry (the governor is bound
+ * to it at construction; the components it evolves are the evolution part's, deploy/modules/Evolution.ts). At the end
+ * the timelock is the only admin of every contract (the identity, treasury and spending parts' included) and the
+ * deployer holds no role anywhere.
  *
  * Parameters (module "Governance"):
  * - guardian: the guardian Safe (proposal guardian, and CANCELLER_ROLE on the timelock).
@@ -65,7 +66,6 @@ export function handOverOwnership(
  *   humanQuorumBps (2000), agentQuorumBps (2000), agentHouseBinding (false).
  * - proposalWindow (7200 blocks), executionWindow (300 blocks): how recent a simulation must be to be proposed and
  *   to be deployed.
- * - commonsFloorBps (1000), personalBps (5000), infrastructureBps (3000), commonsBps (2000).
  */
 export default buildModule("Governance", (m) => {
   const identity = m.useModule(IdentityModule);
@@ -114,19 +114,6 @@ export default buildModule("Governance", (m) => {
     },
   ]);
 
-  const commonsPolicyImplementation = m.contract("CommonsPolicy", [], { id: "CommonsPolicyImplementation" });
-  const proxy = m.contract("CommonsPolicyProxy", [
-    commonsPolicyImplementation,
-    m.encodeFunctionCall(commonsPolicyImplementation, "initialize", [
-      timelock,
-      m.getParameter("commonsFloorBps", 1_000),
-      m.getParameter("personalBps", 5_000),
-      m.getParameter("infrastructureBps", 3_000),
-      m.getParameter("commonsBps", 2_000),
-    ]),
-  ]);
-  const commonsPolicy = m.contractAt("CommonsPolicy", proxy, { id: "CommonsPolicy" });
-
   // The timelock: the governor proposes, executes and cancels; the guardian Safe cancels.
   const roles = [
     m.call(timelock, "grantRole", [PROPOSER_ROLE, governor], { id: "timelock_proposerGovernor" }),
@@ -136,7 +123,8 @@ export default buildModule("Governance", (m) => {
   ];
 
   // Every contract deployed with the deployer as admin hands that role to the timelock: one line per contract.
-  // (CovenantVotes, EvolutionRegistry and CommonsPolicy are deployed with the timelock as admin already.)
+  // (CovenantVotes and EvolutionRegistry are deployed with the timelock as admin already, as is the evolution part's
+  // CommonsPolicy.)
   const handovers = [
     handOverAdmin(m, "AgentRegistry", identity.registry, timelock, [IdentityModule]),
     handOverAdmin(m, "RevenueRouter", treasury.revenueRouter, timelock, [TreasuryModule]),
@@ -158,7 +146,5 @@ export default buildModule("Governance", (m) => {
     votes,
     governor,
     evolutionRegistry,
-    commonsPolicy,
-    commonsPolicyImplementation,
   };
 });

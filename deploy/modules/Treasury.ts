@@ -1,5 +1,10 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { ZeroAddress as ETH, id } from "ethers";
 import IdentityModule from "./Identity";
+
+/** The Treasury's service ids (its BACKUP_SERVICE and RELAYED_GAS_SERVICE constants). */
+export const BACKUP_SERVICE = id("covenant.service.backup");
+export const RELAYED_GAS_SERVICE = id("covenant.service.relayed-gas");
 
 /**
  * The treasury part: RevenueRouter, EarningsDistributor and the Treasury the distributor creates, wired together
@@ -17,6 +22,10 @@ import IdentityModule from "./Identity";
  * - claimPeriod: seconds between the opening of claims and their expiry (default 180 days).
  * - commonsFloor: the lowest commons share an agent's inner split may have, in basis points (default 1,000).
  * - limitPeriod: the Treasury's service-limit period in seconds (default one day).
+ * - serviceKeeper: the keeper key paid from agents' infrastructure budgets (the relayer key: the tx-executor sends from
+ *   it and the backup keeper anchors with it); it gets RELAYED_GAS_SERVICE and BACKUP_SERVICE. Required.
+ * - relayedGasCap, backupCap: wei of ETH each service may charge one agent per limit period (0: the service is off
+ *   until governance sets a cap); an agent may set a lower limit of its own.
  */
 export default buildModule("Treasury", (m) => {
   const { registry } = m.useModule(IdentityModule);
@@ -29,6 +38,9 @@ export default buildModule("Treasury", (m) => {
   const claimPeriod = m.getParameter("claimPeriod", 180 * 24 * 3600);
   const commonsFloor = m.getParameter("commonsFloor", 1_000);
   const limitPeriod = m.getParameter("limitPeriod", 24 * 3600);
+  const serviceKeeper = m.getParameter<string>("serviceKeeper");
+  const relayedGasCap = m.getParameter<bigint>("relayedGasCap", 0n);
+  const backupCap = m.getParameter<bigint>("backupCap", 0n);
 
   const revenueRouter = m.contract("RevenueRouter", [registry, admin, genesis, epochLength]);
   const earningsDistributor = m.contract("EarningsDistributor", [
@@ -47,6 +59,15 @@ export default buildModule("Treasury", (m) => {
     m.staticCall(earningsDistributor, "treasury", [], 0, { id: "treasuryAddress" }),
   );
   m.call(revenueRouter, "bindDistributor", [earningsDistributor], { id: "bindDistributor" });
+  // Paid services: the keeper key that performs them, and governance's cap per agent and period (ETH).
+  for (const [service, cap] of [
+    [RELAYED_GAS_SERVICE, relayedGasCap],
+    [BACKUP_SERVICE, backupCap],
+  ] as const) {
+    const name = service === RELAYED_GAS_SERVICE ? "RelayedGas" : "Backup";
+    m.call(treasury, "grantRole", [service, serviceKeeper], { id: `grant${name}Service` });
+    m.call(treasury, "setServiceCap", [service, ETH, cap], { id: `cap${name}Service` });
+  }
 
   return { revenueRouter, earningsDistributor, treasury };
 });

@@ -15,6 +15,7 @@ export const CONTRACT_NAMES = [
   "RevenueRouter",
   "EarningsDistributor",
   "Treasury",
+  "SpendingLimitModule",
 ] as const;
 
 /** A contract's ABI by name (cached). */

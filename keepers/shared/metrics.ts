@@ -16,12 +16,23 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: this.prefix });
   }
 
+  /*
+   * Asking twice for one name (two LogScanners of one keeper, say) returns the metric registered first, so the
+   * parts of a keeper share a series and tell themselves apart by label; another type or label set under the
+   * same name is a programming error and throws.
+   */
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return new Counter<L>({ name: this.prefix + name, help, labelNames, registers: [this.registry] });
+    return (
+      this.existing(Counter, name, labelNames) ??
+      new Counter<L>({ name: this.prefix + name, help, labelNames, registers: [this.registry] })
+    );
   }
 
   gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-    return new Gauge<L>({ name: this.prefix + name, help, labelNames, registers: [this.registry] });
+    return (
+      this.existing(Gauge, name, labelNames) ??
+      new Gauge<L>({ name: this.prefix + name, help, labelNames, registers: [this.registry] })
+    );
   }
 
   histogram<L extends string = never>(
@@ -30,7 +41,27 @@ export class Metrics {
     labelNames: readonly L[] = [],
     buckets: number[] = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   ): Histogram<L> {
-    return new Histogram<L>({ name: this.prefix + name, help, labelNames, buckets, registers: [this.registry] });
+    return (
+      this.existing(Histogram, name, labelNames) ??
+      new Histogram<L>({ name: this.prefix + name, help, labelNames, buckets, registers: [this.registry] })
+    );
+  }
+
+  private existing<M extends Counter<string> | Gauge<string> | Histogram<string>>(
+    type: abstract new (...args: never[]) => M,
+    name: string,
+    labelNames: readonly string[],
+  ): // biome-ignore lint/suspicious/noExplicitAny: the caller's label type is the one it registered with
+  any {
+    const metric = this.registry.getSingleMetric(this.prefix + name);
+    if (metric === undefined) return undefined;
+    const registered = (metric as unknown as { labelNames?: readonly string[] }).labelNames ?? [];
+    if (!(metric instanceof type) || registered.join(",") !== labelNames.join(",")) {
+      throw new Error(
+        `metric ${this.prefix + name} is already registered as another type or with labels [${registered.join(", ")}]`,
+      );
+    }
+    return metric;
   }
 
   /** The Prometheus text exposition of this registry. */

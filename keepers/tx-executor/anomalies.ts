@@ -20,8 +20,19 @@ export class AnomalyReporter {
     this.url = `${url.replace(/\/+$/, "")}/anomalies`;
   }
 
-  /** Sends what is not yet sent, oldest first; a failure is kept and tried again next time. */
-  async flush(limit = 20): Promise<number> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Sends what is not yet sent, oldest first; a failure is kept and tried again next time. Flushes run one after
+   * another (the loop's and the breaker's may be asked for at once), so a report is never sent twice or out of order.
+   */
+  flush(limit = 20): Promise<number> {
+    const run = this.queue.then(() => this.flushOnce(limit));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(limit: number): Promise<number> {
     let sent = 0;
     for (const r of await this.store.unsentAnomalies(limit)) {
       try {

@@ -88,6 +88,10 @@ export const executorConfigSchema = keeperConfigSchema(
       .regex(/^[A-Za-z0-9._:-]{1,64}$/, "expected 1-64 characters of A-Z a-z 0-9 . _ : -")
       .optional(),
     SIMULATE_AT: simulateAtVar,
+    // Charging relayed gas to the agents' infrastructure budgets (charges.ts); off while TREASURY_ADDRESS is unset.
+    TREASURY_ADDRESS: addressVar,
+    GAS_CHARGE_INTERVAL_MS: intVar(1_000, 86_400_000, 60_000),
+    GAS_CHARGE_BATCH: intVar(1, 500, 50),
     EVALUATION_CLAIM_MS: intVar(1_000, 600_000, 10_000),
     GAS_MARGIN_PERCENT: intVar(0, 500, 25),
     MAX_IN_FLIGHT: intVar(1, 10_000, 64),

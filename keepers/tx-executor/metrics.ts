@@ -29,6 +29,11 @@ export function executorMetrics(m: Metrics) {
     ]),
     breakerTrips: m.counter("breaker_trips_total", "Agents the circuit breaker stopped accepting", ["code"]),
     agentGasWei: m.counter("agent_gas_wei_total", "Wei of gas paid for agents' transactions", ["kind"]),
+    gasCharges: m.counter(
+      "gas_charges_total",
+      "Relayed transactions charged to agents' budgets (charged, deferred: budget short, failed: batch did not land)",
+      ["outcome"],
+    ),
   };
 }
 

@@ -7,6 +7,7 @@ import { BaseService, ConfigError, type Env, loadMigrations, loadSigner, withRet
 import { AnomalyReporter } from "./anomalies";
 import { registerRoutes } from "./api";
 import { KeeperTokens } from "./auth";
+import { GasCharger } from "./charges";
 import { type ExecutorConfig, executorConfigSchema } from "./config";
 import { Executor } from "./executor";
 import { executorMetrics } from "./metrics";
@@ -22,6 +23,9 @@ export type TxExecutorServiceOptions = { env?: Env; logDestination?: Destination
 
 export class TxExecutorService extends BaseService<typeof executorConfigSchema> {
   executor!: Executor;
+  /** Charges relayed gas to agents' budgets when TREASURY_ADDRESS is set. */
+  charger?: GasCharger;
+  private lastCharge = Date.now();
 
   constructor(options: TxExecutorServiceOptions = {}) {
     super({
@@ -114,6 +118,26 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
       logger: this.logger,
       metrics,
     });
+    if (cfg.TREASURY_ADDRESS) {
+      this.charger = new GasCharger({
+        store: executorStore,
+        chain,
+        submitter: this.executor.submitterFor("gas-charger"),
+        treasury: cfg.TREASURY_ADDRESS,
+        batchSize: cfg.GAS_CHARGE_BATCH,
+        staleClaimMs: Math.max(60_000, 2 * cfg.EVALUATION_CLAIM_MS),
+        logger: this.logger.child({ part: "gas-charger" }),
+        metrics,
+      });
+      if (!(await this.charger.mayCharge(relayer.address))) {
+        throw new ConfigError([
+          {
+            variable: "TREASURY_ADDRESS",
+            message: `the relayer ${relayer.address} does not hold RELAYED_GAS_SERVICE on this Treasury`,
+          },
+        ]);
+      }
+    }
     registerRoutes(this.http, this.executor);
     this.onStop("executor", () => this.executor.drain());
     this.logger.info(
@@ -124,6 +148,7 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
         anomalies: cfg.ANOMALY_URL,
         keepers: [...cfg.KEEPER_TOKENS.keys()],
         spendingModule: cfg.SPENDING_MODULE,
+        treasury: cfg.TREASURY_ADDRESS,
         store: store.engine,
       },
       "tx-executor ready",
@@ -134,6 +159,10 @@ export class TxExecutorService extends BaseService<typeof executorConfigSchema> 
 
   protected async tick(): Promise<void> {
     await this.executor.tick();
+    if (this.charger && Date.now() - this.lastCharge >= this.config.GAS_CHARGE_INTERVAL_MS) {
+      this.lastCharge = Date.now();
+      await this.charger.round();
+    }
     if (++this.ticks % 300 === 0) await this.executor.pruneRateWindows();
   }
 }

@@ -12,7 +12,7 @@ import { ExecutorClient } from "../../keepers/tx-executor/client";
 import { TxExecutorService } from "../../keepers/tx-executor/service";
 import { buildSpend, type Deployment, ETH, fromEthersSigner, SpendNonces, signAction } from "../../sdk";
 import { enableModuleCall, execSafeTransaction } from "../../sdk/safe";
-import type { SpendingLimitModule } from "../../typechain-types";
+import type { SpendingLimitModule, Treasury } from "../../typechain-types";
 import { check, type Report } from "./report";
 
 /*
@@ -43,6 +43,8 @@ export interface ExecutorDemoOptions {
   relayerIndex: number;
   /** The agent's Safe when the spending demo already set one up; else one is created here. */
   safe?: Address;
+  /** The Treasury whose infrastructure budget pays the agent's relayed gas (the relayer holds RELAYED_GAS_SERVICE). */
+  treasury: Treasury;
 }
 
 /** The agent's 1-of-1 Safe (its operator), with the module enabled and bound, limits set, and 1 ETH in it. */
@@ -117,6 +119,8 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
       POLL_INTERVAL_MS: "200",
       KEEPER_PRIVATE_KEY: devKey(o.relayerIndex),
       SPENDING_MODULE: moduleAddress,
+      TREASURY_ADDRESS: await o.treasury.getAddress(),
+      GAS_CHARGE_INTERVAL_MS: "86400000", // charged below, in one round the demo waits for
       LOG_LEVEL: "silent",
     },
     logDestination: quiet,
@@ -197,9 +201,27 @@ export async function spendThroughExecutor(report: Report, o: ExecutorDemoOption
       costWei: string;
     };
     check(BigInt(gas.gasUsed) === receipt!.gasUsed, "the relayed gas recorded for the agent is wrong");
+    // The executor charges what it paid to the agent's infrastructure budget in the Treasury (chargeServices).
+    const budget = await o.treasury.budgetOf(agent.agentId, ETH);
+    const first = await service.charger!.round();
+    check(first.submitted?.charges === 1, "the executor did not submit the gas charge");
+    let charged = 0;
+    for (let i = 0; i < 100 && charged === 0; i++) {
+      charged = (await service.charger!.round()).charged;
+      if (charged === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    check(charged === 1, "the gas charge did not confirm");
+    check(
+      budget - (await o.treasury.budgetOf(agent.agentId, ETH)) === BigInt(gas.costWei),
+      "the agent's infrastructure budget did not pay exactly the relayed gas",
+    );
+    const [event] = await o.treasury.queryFilter(o.treasury.filters.ServiceCharged(agent.agentId));
+    check(event?.args.ref === done.hash, "the charge does not name the relayed transaction");
     report.add({
-      step: `gas charged to ${agent.name}`,
-      detail: `${gas.gasUsed} gas (${gas.costWei} wei) recorded against its infrastructure budget`,
+      step: `${agent.name}'s budget pays the relayed gas`,
+      detail: `${gas.gasUsed} gas = ${formatEther(BigInt(gas.costWei))} ETH charged by chargeServices, ref = the spend's tx hash`,
+      tx: event!.transactionHash,
+      gas: (await event!.getTransactionReceipt()).gasUsed,
     });
   } finally {
     await service.stop("demo done");

@@ -49,6 +49,8 @@ export interface GovernanceDemoContext {
   simulatorIndex: number;
   agents: DemoAgent[];
   secondsPerAgePoint: number;
+  /** Every deployed contract by its deployment-record name: the simulation checks each one's invariants. */
+  addresses: Record<string, Address>;
 }
 
 async function mined(tx: Promise<ContractTransactionResponse>) {
@@ -319,7 +321,7 @@ async function startKeeper(ctx: GovernanceDemoContext) {
     resimulateDistance: 20,
     forkUrl: url,
     reports: new ReportStore(join(dir, "reports")),
-    addresses: { CommonsPolicy: (await ctx.policy.getAddress()) as Address },
+    addresses: ctx.addresses,
     txWaitMs: 30_000,
   });
   await worker.init();

@@ -1,7 +1,9 @@
-import { agentRegistryAdminIsTimelock } from "./agentRegistry";
+import { adminIsTimelock, agentRegistryAdminIsTimelock } from "./agentRegistry";
 import { commonsPolicySplits } from "./commonsPolicy";
 import { evolutionDeploymentsMatchHashes } from "./evolutionRegistry";
 import { governorControlsTimelock } from "./governor";
+import { noAgentOverDailyCap } from "./spending";
+import { epochRemainingMatchesClaims, treasuryHoldsWhatItOwes } from "./treasury";
 import type { Invariant } from "./types";
 import { agentWeightsWithinCaps } from "./votes";
 
@@ -9,8 +11,7 @@ export type { Invariant, InvariantContext, InvariantResult } from "./types";
 
 /*
  * The suite's named invariants, one file per contract. A part of Covenant adds its own by writing a check in this
- * folder and one line below (e.g. the treasury: "bucket equals unclaimed leaves"; spending limits: "no agent over its
- * daily cap"). Names must be unique: reports refer to them.
+ * folder and one line below. Names must be unique: reports refer to them.
  */
 const registry: Invariant[] = [
   commonsPolicySplits,
@@ -18,6 +19,13 @@ const registry: Invariant[] = [
   governorControlsTimelock,
   agentRegistryAdminIsTimelock,
   evolutionDeploymentsMatchHashes,
+  adminIsTimelock("RevenueRouter"),
+  adminIsTimelock("EarningsDistributor"),
+  adminIsTimelock("Treasury"),
+  adminIsTimelock("SpendingLimitModule"),
+  epochRemainingMatchesClaims,
+  treasuryHoldsWhatItOwes,
+  noAgentOverDailyCap,
 ];
 
 /** Adds an invariant at run time (tests, or a deployment with extra contracts); returns a function removing it. */

@@ -111,7 +111,17 @@ export async function startWorker(
     resimulateDistance: 20,
     forkUrl: url,
     reports,
-    addresses: { CommonsPolicy: (await f.policy.getAddress()) as Address },
+    // The whole suite: the simulation checks every part's invariants.
+    addresses: {
+      CommonsPolicy: (await f.policy.getAddress()) as Address,
+      AgentRegistry: (await f.registry.getAddress()) as Address,
+      CovenantTimelock: (await f.timelock.getAddress()) as Address,
+      CovenantVotes: (await f.votes.getAddress()) as Address,
+      Treasury: (await f.treasury.getAddress()) as Address,
+      RevenueRouter: f.router as Address,
+      EarningsDistributor: f.distributor as Address,
+      SpendingLimitModule: f.spendingLimits as Address,
+    },
     txWaitMs: 20_000,
     ...options,
   });

@@ -103,4 +103,21 @@ describe("keepers/shared metrics", () => {
     // A second service of the same name in one process (tests) must not clash.
     expect(() => createMetrics("earnings").counter("x_total", "x")).to.not.throw();
   });
+
+  it("shares one series between parts that ask for the same name (two log scanners), and refuses a clash", async () => {
+    const m = createMetrics("spending", { defaultMetrics: false });
+    const first = m.counter("scanner_blocks_total", "Blocks", ["scanner"]);
+    const second = m.counter("scanner_blocks_total", "Blocks", ["scanner"]);
+    expect(second).to.equal(first);
+    first.inc({ scanner: "module" }, 2);
+    second.inc({ scanner: "tokens" }, 3);
+    const text = await m.text();
+    expect(text).to.include('covenant_spending_scanner_blocks_total{scanner="module",keeper="spending"} 2');
+    expect(text).to.include('covenant_spending_scanner_blocks_total{scanner="tokens",keeper="spending"} 3');
+    expect(m.histogram("latency_seconds", "h", ["kind"])).to.equal(m.histogram("latency_seconds", "h", ["kind"]));
+    expect(() => m.gauge("scanner_blocks_total", "Blocks", ["scanner"])).to.throw(
+      "metric covenant_spending_scanner_blocks_total is already registered as another type or with labels [scanner]",
+    );
+    expect(() => m.counter("scanner_blocks_total", "Blocks", ["other"])).to.throw(/already registered/);
+  });
 });
