@@ -3,7 +3,7 @@
  * rounds of work while failures are injected, then every book reconciled (docs/simulation.md).
  *
  *   npm run simulate -- --agents 100 --rounds 3 --seed 1
- *   npm run simulate:ci                                  # 20 agents, 3 rounds
+ *   npm run simulate:ci                                  # 20 agents, 2 rounds
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run simulate -- --agents 20 --rounds 2
  *
  * Prints the report and writes it as JSON to --out. Exits 1 when an invariant fails (the reason is printed), 2 on a

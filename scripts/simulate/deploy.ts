@@ -111,6 +111,9 @@ export async function deploySuite(rpcUrl: string, params: SuiteParams): Promise<
           epochLength: params.epochLength,
           challengeWindow: params.challengeWindow,
           claimPeriod: 30 * 86_400,
+          // The relayer key may charge agents' budgets for relayed gas; the caps stay 0 (the service off), and the
+          // executor runs without TREASURY_ADDRESS, so budgets hold exactly what claims paid in.
+          serviceKeeper: devAddress(ACCOUNTS.executorRelayer),
         },
         Spending: {
           guardian: devAddress(ACCOUNTS.guardian),
