@@ -312,7 +312,8 @@ export class Executor {
     const margin = (g: bigint) => (g * BigInt(100 + this.o.gasMarginPercent)) / 100n;
     if (row.kind === "spend") {
       if (!this.o.policy) return { ok: false, rejection: { code: "spends_disabled", message: "spends are disabled" } };
-      const spend = parsed ?? this.o.policy.parse(row.body);
+      // The stored body is the canonical Spend and signature; the request's envelope (kind, key) is the row's.
+      const spend = parsed ?? this.o.policy.parse({ kind: "spend", idempotencyKey: row.key, ...(row.body as object) });
       const r = await this.o.policy.check(spend, row.sender as Address);
       if (!r.ok) return r;
       return { ok: true, gas: margin(r.gasEstimate), allowance: r.allowance };

@@ -9,6 +9,7 @@ import { anomalyReportSchema } from "../../keepers/spending/keeper";
 import { spendRequestBody } from "../../keepers/tx-executor/client";
 import { buildSpend, ETH, fromEthersSigner, SpendNonces, signAction } from "../../sdk";
 import { deploySpending, ETH_DAILY, ETH_PER_TX, type SpendingFixture, signSpend } from "../fixtures/spending";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcpProxy";
 import {
   api,
   devKey,
@@ -284,6 +285,43 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
       const signed = await sign({ to: f.recipient.address, amount: 1n, token: f.tokenAddress });
       await refused(spendRequestBody("frozen", signed), 422, "agent_frozen", /agent \d+ is frozen/);
       await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
+    });
+  });
+
+  describe("a spend sent while the chain is unreachable (executor process behind a TCP proxy)", () => {
+    let ex: ExecutorProcess;
+    let proxy: TcpProxy;
+    before(async () => {
+      const port = Number(new URL(rpcUrl).port);
+      proxy = await startTcpProxy("127.0.0.1", port);
+      ex = await startExecutorProcess(
+        await executorEnv(proxy.url(), {
+          KEEPER_PRIVATE_KEY: devKey(RELAYER),
+          SPENDING_MODULE: f.moduleAddress,
+          RPC_TIMEOUT_MS: "1000",
+        }),
+      );
+    });
+    after(async () => {
+      await ex?.stop();
+      await proxy?.close();
+    });
+
+    it("is stored, checked once the chain is back, and confirmed; the executor keeps running", async () => {
+      const signed = await sign({ to: f.recipient.address, amount: ETH_PER_TX / 4n });
+      const recipientBefore = await balance(f.recipient.address);
+      proxy.drop();
+      const r = await api(ex.url, "POST", "/tx/execute", spendRequestBody("outage-1", signed));
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      expect(r.body.status).to.equal("queued");
+      expect(r.body.accepted).to.equal(false);
+      proxy.resume();
+      const id = r.body.id as string;
+      const final = (await waitFinal(ex.url, [id], 60_000)).get(id)!;
+      expect(final.status, JSON.stringify(final)).to.equal("confirmed");
+      expect((await balance(f.recipient.address)) - recipientBefore).to.equal(ETH_PER_TX / 4n);
+      const health = await api(ex.url, "GET", "/healthz");
+      expect(health.status).to.equal(200);
     });
   });
 
