@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerAgentCommands } from "./commands/agent";
+import { registerBackupCommands } from "./commands/backup";
 import { registerCouncilCommands } from "./commands/council";
 import { registerEarningsCommands } from "./commands/earnings";
 import { registerGovernanceCommands } from "./commands/governance";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerGovernanceCommands(program, withContext);
   registerEarningsCommands(program, withContext);
   registerSpendCommands(program, withContext);
+  registerBackupCommands(program, withContext);
 
   program
     .command("relay <file>")

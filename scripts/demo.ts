@@ -19,6 +19,7 @@ import {
   SpendingLimitModule__factory,
   Treasury__factory,
 } from "../typechain-types";
+import { backupDemo } from "./demo/backup";
 import { spendThroughExecutor } from "./demo/executor";
 import { governanceDemo } from "./demo/governance";
 import { birthAgents } from "./demo/identity";
@@ -147,6 +148,8 @@ async function main() {
     relayerIndex: EXECUTOR_ACCOUNTS.relayer,
     treasury: Treasury__factory.connect(await deployed.treasury.getAddress(), deployer),
   });
+  // Backups through the backup keeper: Ada is resurrected, Brook (consent revoked) is not.
+  await backupDemo(report, { registry, agents: [born[0]!, born[1]!], agentKeyIndexes: [5, 6] });
   await governanceDemo(report, {
     chainId: Number(chainId),
     governor: CovenantGovernor__factory.connect(await deployed.governor.getAddress(), deployer),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { intVar, keeperConfigSchema } from "../shared";
+import { intVar, keeperConfigSchema, submitterEnvShape } from "../shared";
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -23,6 +23,8 @@ export const earningsConfigSchema = keeperConfigSchema(
   {
     /** The RevenueRouter whose Paid events are read. */
     ROUTER_ADDRESS: address,
+    /** Send through the tx-executor (TX_EXECUTOR_URL + TX_EXECUTOR_TOKEN) instead of signing here. */
+    ...submitterEnvShape,
     /** The EarningsDistributor roots are posted to (the key must hold EARNINGS_POSTER_ROLE). */
     DISTRIBUTOR_ADDRESS: address,
     /** The router's deployment block: where the Paid scan starts. */

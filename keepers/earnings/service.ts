@@ -16,6 +16,8 @@ import {
   loadSigner,
   type Metrics,
   type ScanResult,
+  type Submitter,
+  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { earningsErrorsAbi, routerAbi } from "./abi";
@@ -40,7 +42,7 @@ import { EarningsTree } from "./tree";
 export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
   private db!: EarningsDb;
   private client!: Client;
-  private submitter?: DirectSubmitter;
+  private submitter?: Submitter;
   private scanner!: LogScanner<typeof routerAbi>;
   private leases!: Leases;
   private params!: EpochParams;
@@ -82,17 +84,23 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     this.params = await epochParams(this.client, this.router);
 
     const account = await loadSigner(c);
-    if (account) {
-      this.submitter = await DirectSubmitter.start({
-        store,
-        schema: sharedSchema,
-        publicClient: chain.publicClient,
-        account,
-        confirmations: c.CONFIRMATIONS,
-        errorAbi: earningsErrorsAbi,
-        logger: this.logger,
-        metrics: this.metrics,
-      });
+    if (account || c.TX_EXECUTOR_URL) {
+      // Through the tx-executor when TX_EXECUTOR_URL is set (it sends from the poster key it holds), else signed here.
+      this.submitter = await submitterFromConfig(
+        c,
+        () =>
+          DirectSubmitter.start({
+            store,
+            schema: sharedSchema,
+            publicClient: chain.publicClient,
+            account: account!,
+            confirmations: c.CONFIRMATIONS,
+            errorAbi: earningsErrorsAbi,
+            logger: this.logger,
+            metrics: this.metrics,
+          }),
+        this.logger,
+      );
     } else {
       this.logger.warn("no KEEPER_PRIVATE_KEY: closing epochs and serving proofs only, posting and claiming nothing");
     }
@@ -145,7 +153,8 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
       this.logger.debug("another instance leads; serving proofs only");
       return;
     }
-    if (this.submitter) await this.submitter.recover();
+    // A direct signer picks up what it sent before a crash; the tx-executor does that on its side.
+    if (this.submitter instanceof DirectSubmitter) await this.submitter.recover();
     const scanStarted = Date.now();
     const scan = await this.scanner.scan({ maxChunks: c.SCAN_MAX_CHUNKS, signal });
     if (scan.logs > 0) {
@@ -261,7 +270,7 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
   /*                                posting, claiming, sweeping                                 */
   /* ------------------------------------------------------------------------------------------ */
 
-  private async advanceEpochs(submitter: DirectSubmitter, signal: AbortSignal): Promise<void> {
+  private async advanceEpochs(submitter: Submitter, signal: AbortSignal): Promise<void> {
     const rows = await this.db.epochsWithStatus(["closed", "posted", "claimed"]);
     if (rows.length === 0) return;
     const now = (await this.client.getBlock({ blockTag: "latest" })).timestamp;
@@ -338,7 +347,7 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
   }
 
   /** Waits for a record to be terminal, up to TX_WAIT_MS (then the next tick looks again). */
-  private async settle(submitter: DirectSubmitter, record: TxRecord, log: Logger): Promise<TxRecord> {
+  private async settle(submitter: Submitter, record: TxRecord, log: Logger): Promise<TxRecord> {
     if (record.status === "confirmed" || record.status === "failed" || record.status === "rejected") return record;
     try {
       return await submitter.wait(record.id, { timeoutMs: this.config.TX_WAIT_MS });
@@ -348,7 +357,7 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     }
   }
 
-  private async claimEpoch(submitter: DirectSubmitter, row: EpochRow, log: Logger, signal: AbortSignal): Promise<void> {
+  private async claimEpoch(submitter: Submitter, row: EpochRow, log: Logger, signal: AbortSignal): Promise<void> {
     const tree = await this.treeOf(row);
     let batches = await this.db.batches(row.epoch, row.token);
     if (batches.length === 0) {

@@ -1,6 +1,6 @@
 import { isAddress } from "viem";
 import { z } from "zod";
-import { intVar, keeperConfigSchema } from "../shared";
+import { intVar, keeperConfigSchema, submitterEnvShape } from "../shared";
 
 const address = (what: string) =>
   z
@@ -24,6 +24,8 @@ export const governanceConfigSchema = keeperConfigSchema(
   {
     /** The CovenantGovernor (the timelock and the EvolutionRegistry are read from it). */
     GOVERNOR_ADDRESS: address("CovenantGovernor"),
+    /** Send through the tx-executor (TX_EXECUTOR_URL + TX_EXECUTOR_TOKEN) instead of signing here. */
+    ...submitterEnvShape,
     /** First block to scan (the governor's deployment block). */
     START_BLOCK: intVar(0, Number.MAX_SAFE_INTEGER, 0),
     /** Queue and execute proposals. */

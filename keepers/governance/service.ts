@@ -10,6 +10,7 @@ import {
   loadMigrations,
   loadSigner,
   type ServiceOptions,
+  submitterFromConfig,
 } from "../shared";
 import { type GovernanceConfig, governanceConfigSchema } from "./config";
 import { errorAbi } from "./contracts";
@@ -43,16 +44,21 @@ export class GovernanceKeeper extends BaseService<typeof governanceConfigSchema>
     this.leases = new Leases(store, sharedSchema);
     const chain = await this.connectChain();
     const account = (await loadSigner(cfg)) as LocalAccount;
-    const submitter = await DirectSubmitter.start({
-      store,
-      schema: sharedSchema,
-      publicClient: chain.publicClient,
-      account,
-      confirmations: cfg.CONFIRMATIONS,
-      errorAbi: errorAbi(),
-      logger: this.logger,
-      metrics: this.metrics,
-    });
+    const submitter = await submitterFromConfig(
+      cfg,
+      () =>
+        DirectSubmitter.start({
+          store,
+          schema: sharedSchema,
+          publicClient: chain.publicClient,
+          account,
+          confirmations: cfg.CONFIRMATIONS,
+          errorAbi: errorAbi(),
+          logger: this.logger,
+          metrics: this.metrics,
+        }),
+      this.logger,
+    );
     this.worker = new GovernanceWorker({
       client: chain.publicClient,
       submitter,

@@ -20,6 +20,8 @@ import {
   type Store,
   type Submitter,
   secretVar,
+  submitterEnvShape,
+  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { erc20Abi, safeEventsAbi, spendingModuleAbi } from "./abi";
@@ -87,6 +89,8 @@ export const spendingConfigSchema = keeperConfigSchema(
   {
     /** The SpendingLimitModule. */
     SPENDING_MODULE_ADDRESS: addressVar,
+    /** Send through the tx-executor (TX_EXECUTOR_URL + TX_EXECUTOR_TOKEN) instead of signing here. */
+    ...submitterEnvShape,
     /** The module's deployment block: where the event cursor starts. */
     START_BLOCK: z.string().regex(/^\d+$/, "expected a block number").transform(BigInt),
     /** ERC-20s whose transfers out of bound Safes are checked (a transfer the module did not make is an anomaly). */
@@ -166,11 +170,16 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
     const account = await loadSigner(this.config);
     if (!account) throw new Error("the spending keeper needs its sentinel key (KEEPER_PRIVATE_KEY)");
     this.sentinel = account.address;
-    this.submitter ??= await DirectSubmitter.start({
-      ...{ store, schema: sharedSchema, publicClient: chain.publicClient, account },
-      ...{ confirmations: this.config.CONFIRMATIONS, errorAbi: spendingModuleAbi },
-      ...{ logger: this.logger, metrics: this.metrics },
-    });
+    this.submitter ??= await submitterFromConfig(
+      this.config,
+      () =>
+        DirectSubmitter.start({
+          ...{ store, schema: sharedSchema, publicClient: chain.publicClient, account },
+          ...{ confirmations: this.config.CONFIRMATIONS, errorAbi: spendingModuleAbi },
+          ...{ logger: this.logger, metrics: this.metrics },
+        }),
+      this.logger,
+    );
     const m = this.metrics;
     this.counters = {
       decisions: m.counter("intents_total", "Intents decided, by kind and outcome", ["kind", "outcome"]),

@@ -62,6 +62,7 @@ const KEYS = {
 };
 const EXECUTOR_TOKEN = "rehearsal-relayer-token-0123456789";
 const ANOMALY_TOKEN = "rehearsal-anomaly-token-0123456789";
+const EARNINGS_TOKEN = "rehearsal-earnings-token-0123456789";
 
 describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat node, then the keepers", function () {
   this.timeout(300_000);
@@ -197,7 +198,9 @@ describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat
       KEEPER_PRIVATE_KEY: KEYS.executorRelayer.privateKey,
       SPENDING_MODULE: addressOf(record, "SpendingLimitModule"),
       AGENT_REGISTRY: addressOf(record, "AgentRegistry"),
-      KEEPER_TOKENS: `relayer=${EXECUTOR_TOKEN}`,
+      KEEPER_TOKENS: `relayer=${EXECUTOR_TOKEN},earnings=${EARNINGS_TOKEN}`,
+      // The earnings keeper sends through the executor, which signs its transactions with the poster key.
+      KEEPER_KEYS: `earnings=${KEYS.earningsPoster.privateKey}`,
       ANOMALY_URL: spending.url,
       ANOMALY_TOKEN,
       POLL_INTERVAL_MS: "200",
@@ -208,7 +211,8 @@ describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat
       ROUTER_ADDRESS: addressOf(record, "RevenueRouter"),
       DISTRIBUTOR_ADDRESS: addressOf(record, "EarningsDistributor"),
       START_BLOCK: fromBlock,
-      KEEPER_PRIVATE_KEY: KEYS.earningsPoster.privateKey,
+      TX_EXECUTOR_URL: executor.url,
+      TX_EXECUTOR_TOKEN: EARNINGS_TOKEN,
       POLL_INTERVAL_MS: "500",
     });
     const governance = await start("governance", {
@@ -353,7 +357,9 @@ describe("Deployment rehearsal: npm run deploy and check:deployment on a hardhat
     const info = await distributor.getFunction("epochInfo")(epoch, ZeroAddress);
     expect(info.root, JSON.stringify(posted)).to.not.equal(`0x${"00".repeat(28)}`);
     const postTx = await provider.getTransaction(String(posted.tx));
-    expect(postTx?.from, "the root is posted from the earnings poster key").to.equal(KEYS.earningsPoster.address);
+    expect(postTx?.from, "the root is posted from the earnings poster key, by the executor").to.equal(
+      KEYS.earningsPoster.address,
+    );
     expect(Number(info.claimableAt)).to.equal(
       (await provider.getBlock(postTx!.blockNumber!))!.timestamp + params.Treasury.challengeWindow,
     );
