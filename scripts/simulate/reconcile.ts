@@ -576,7 +576,7 @@ export async function reconcile(sim: ReconcileInput): Promise<SimulationReport> 
     duplicatedTransactions: duplicated,
     lostBackups: backupFindings ? backupFindings.lostBackups : null,
     corruptedRestoresAccepted: backupFindings ? backupFindings.corruptedRestoresAccepted : null,
-    backups: sim.backup.reason,
+    backups: backupFindings ? `${sim.backup.reason}: ${backupFindings.summary}` : sim.backup.reason,
     trustCollapse: { harmedHonestAgents: harmed.size, honestAgents: honest.length, share, target: 0.05 },
     harms,
     freezes: {
