@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createPublicClient, createWalletClient, http, toHex } from "viem";
+import { createPublicClient, createWalletClient, http, parseAbi, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { packEntries } from "../../keepers/backup/archive";
 import { directRecords, type RegistryRef, registryBackupAbi } from "../../keepers/backup/chain";
@@ -9,7 +9,7 @@ import { BackupError } from "../../keepers/backup/errors";
 import { agentFolder, createAgentFolder, readFolder } from "../../keepers/backup/folder";
 import { type AgentSecrets, createKeystore, readKeystore } from "../../keepers/backup/keystore";
 import { type Binding, createBackup, restoreAgent } from "../../keepers/backup/pipeline";
-import { buildAction, fromViemAccount, randomNonce, signAction } from "../../sdk";
+import { buildAction, fromViemAccount, signAction } from "../../sdk";
 import type { Agent } from "./agents";
 import { ACCOUNTS, devKey, type Suite } from "./deploy";
 
@@ -149,7 +149,14 @@ class SimBackups implements BackupRound {
         }),
       );
       if (a.role === "byzantine") continue;
-      const nonce = randomNonce();
+      const nonce = BigInt(
+        await this.ref.client.readContract({
+          address: this.ctx.suite.registry,
+          abi: parseAbi(["function consentNonce(uint256 agentId) view returns (uint32)"]),
+          functionName: "consentNonce",
+          args: [a.agentId],
+        }),
+      );
       const deadline = block.timestamp + 86_400n;
       const consent = await signAction(
         fromViemAccount(privateKeyToAccount(a.key)),
