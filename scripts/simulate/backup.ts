@@ -40,6 +40,20 @@ export type BackupFindings = {
   failedRestores: bigint[];
   /** One line for the report. */
   summary: string;
+  /** The counts behind it (report.json's backupFigures). */
+  figures: BackupFigures;
+};
+
+export type BackupFigures = {
+  acknowledged: number;
+  notAcknowledged: number;
+  restoredByteIdentical: number;
+  lostBackups: number;
+  corruptedRestoresAccepted: number;
+  conflictingBackupsDetected: number;
+  cloneRecordsAccepted: number;
+  tamperedBlobs: number;
+  tamperedRestoresRefused: number;
 };
 
 export interface BackupRound {
@@ -384,7 +398,7 @@ class SimBackups implements BackupRound {
     }
     mkdirSync(this.root, { recursive: true });
     const acknowledged = [...this.acked.values()].reduce((n, l) => n + l.length, 0);
-    const figures = {
+    const figures: BackupFigures = {
       acknowledged,
       notAcknowledged: this.failedBackups,
       restoredByteIdentical: restored,
@@ -394,15 +408,16 @@ class SimBackups implements BackupRound {
       cloneRecordsAccepted: this.cloneAccepted,
       tamperedBlobs: tampered,
       tamperedRestoresRefused: tamperedRefused,
-      notes: [...this.cloneNotes, ...lostNotes].slice(0, 20),
     };
-    writeFileSync(join(this.root, "findings.json"), JSON.stringify(figures, null, 2));
-    this.ctx.log(`backups: ${JSON.stringify(figures)}`);
+    const notes = [...this.cloneNotes, ...lostNotes].slice(0, 20);
+    writeFileSync(join(this.root, "findings.json"), JSON.stringify({ ...figures, notes }, null, 2));
+    this.ctx.log(`backups: ${JSON.stringify(figures)}${notes.length ? ` ${notes.join("; ")}` : ""}`);
     return {
       lostBackups: lost,
       corruptedRestoresAccepted: corrupted,
       conflictsDetected: this.conflictsDetected,
       failedRestores,
+      figures,
       summary:
         `${acknowledged} backups acknowledged (${this.failedBackups} not), ${restored} restored byte-identical; ` +
         `clone conflicts detected ${this.conflictsDetected}, clone records accepted ${this.cloneAccepted}; ` +
