@@ -59,7 +59,7 @@ export type BackupFigures = {
 export interface BackupRound {
   /** Backs up every agent's memory folder; the clone's second host writes a conflicting record. One summary line. */
   round(round: number, agents: Agent[], rng: Rng): Promise<string>;
-  /** Restores every agent's latest backup and checks it against the folder it came from. */
+  /** Restores every acknowledged backup, checks it against the folder it came from, and a tampered blob is refused. */
   findings(agents: Agent[]): Promise<BackupFindings>;
 }
 
