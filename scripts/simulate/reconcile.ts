@@ -4,7 +4,7 @@ import { type Address, createPublicClient, decodeFunctionData, type Hex, http, t
 import { openStore, type Store } from "../../keepers/shared";
 import { ETH, loadAbi } from "../../sdk";
 import type { Agent } from "./agents";
-import type { BackupAvailability } from "./backup";
+import type { BackupAvailability, BackupFigures } from "./backup";
 import type { Suite } from "./deploy";
 import { type EvolutionOutcome, finalEvolutionState } from "./evolution";
 import type { Ledger, SpendEntry } from "./ledger";
@@ -33,6 +33,8 @@ export type SimulationReport = {
   lostBackups: number | null;
   corruptedRestoresAccepted: number | null;
   backups: string;
+  /** The backup step's counts; null when backups were not simulated. */
+  backupFigures: BackupFigures | null;
   trustCollapse: { harmedHonestAgents: number; honestAgents: number; share: number; target: number };
   harms: Record<string, number>;
   freezes: { byzantineFrozen: number; byzantine: number; wrongFreezes: number };
@@ -576,7 +578,8 @@ export async function reconcile(sim: ReconcileInput): Promise<SimulationReport> 
     duplicatedTransactions: duplicated,
     lostBackups: backupFindings ? backupFindings.lostBackups : null,
     corruptedRestoresAccepted: backupFindings ? backupFindings.corruptedRestoresAccepted : null,
-    backups: sim.backup.reason,
+    backups: backupFindings ? `${sim.backup.reason}: ${backupFindings.summary}` : sim.backup.reason,
+    backupFigures: backupFindings?.figures ?? null,
     trustCollapse: { harmedHonestAgents: harmed.size, honestAgents: honest.length, share, target: 0.05 },
     harms,
     freezes: {
@@ -625,6 +628,21 @@ export async function reconcile(sim: ReconcileInput): Promise<SimulationReport> 
       value: report.corruptedRestoresAccepted,
       target: "= 0 (null: not simulated)",
       ok: report.corruptedRestoresAccepted === null || report.corruptedRestoresAccepted === 0,
+    },
+    {
+      name: "tampered backup blobs refused",
+      value: report.backupFigures ? report.backupFigures.tamperedRestoresRefused : null,
+      target: "= tampered (null: not simulated)",
+      ok:
+        !report.backupFigures ||
+        (report.backupFigures.tamperedBlobs > 0 &&
+          report.backupFigures.tamperedRestoresRefused === report.backupFigures.tamperedBlobs),
+    },
+    {
+      name: "clone's conflicting backup records accepted",
+      value: report.backupFigures ? report.backupFigures.cloneRecordsAccepted : null,
+      target: "= 0 (null: not simulated)",
+      ok: !report.backupFigures || report.backupFigures.cloneRecordsAccepted === 0,
     },
     { name: "trust collapse", value: share, target: "< 0.05", ok: share < 0.05 },
     {

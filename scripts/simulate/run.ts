@@ -144,15 +144,24 @@ class Simulation {
       this.databaseUrl = direct.toString();
     }
     this.chainProxy = await startTcpProxy("127.0.0.1", this.node.port);
+    this.backup = await loadBackupRound({
+      rpcUrl: this.node.url,
+      suite: this.suite,
+      agents: this.agents,
+      runDir: this.runDir,
+      keeperUrl: () => this.keepers.backup!.url,
+      log,
+    });
+    const names: KeeperName[] = ["spending", "tx-executor", "earnings", "governance"];
+    if (this.backup.keeperEnv) names.push("backup");
     if (!this.databaseUrl) {
       // One PGlite initdb here, copied for each keeper: four at once on a small machine take far longer.
       const template = join(this.runDir, "data", "template");
       await (await openStore({ dataDir: template })).close();
-      for (const name of ["spending", "tx-executor", "earnings", "governance"]) {
+      for (const name of names) {
         cpSync(template, join(this.runDir, "data", name), { recursive: true });
       }
     }
-    this.backup = await loadBackupRound();
 
     const common = (name: KeeperName): Record<string, string | undefined> => {
       let databaseUrl: string | undefined;
@@ -204,10 +213,10 @@ class Simulation {
       START_BLOCK: start,
       TX_WAIT_MS: "30000",
     };
-    log("starting the keepers as processes: spending, tx-executor, earnings, governance");
-    // Ports chosen first, so that the four start side by side (the executor needs the spending keeper's URL).
-    for (const name of ["spending", "tx-executor", "earnings", "governance"] as const)
-      this.ports[name] = await freePort();
+    if (this.backup.keeperEnv) this.env.backup = { ...common("backup"), ...this.backup.keeperEnv };
+    log(`starting the keepers as processes: ${names.join(", ")}`);
+    // Ports chosen first, so that they start side by side (the executor needs the spending keeper's URL).
+    for (const name of names) this.ports[name] = await freePort();
     this.env["tx-executor"] = {
       ...common("tx-executor"),
       KEEPER_PRIVATE_KEY: devKey(ACCOUNTS.executorRelayer),
@@ -222,7 +231,7 @@ class Simulation {
       REBROADCAST_AFTER_MS: "5000",
       RETRY_BROADCAST_MS: "1000",
     };
-    await Promise.all((["spending", "tx-executor", "earnings", "governance"] as const).map((n) => this.startKeeper(n)));
+    await Promise.all(names.map((n) => this.startKeeper(n)));
     for (const k of Object.values(this.keepers)) log(`  ${k.name} pid ${k.pid} at ${k.url}`);
     // Blocks keep coming while nothing is sent, as on a real chain (automine stays on for the set-up's speed).
     await rpc(this.node.url, "evm_setIntervalMining", [1_000]);
