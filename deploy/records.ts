@@ -86,3 +86,20 @@ export function addressOf(record: DeploymentRecord, name: string): `0x${string}`
   if (!entry) throw new Error(`deployment for chain ${record.chainId} has no ${name}`);
   return entry.address;
 }
+
+/** deploy/modules/Covenant.ts's future ids → the contract names a deployment record uses. */
+export const RECORD_NAMES: Readonly<Record<string, string>> = {
+  registry: "AgentRegistry",
+  agentGoals: "AgentGoals",
+  councilFlags: "CouncilFlags",
+  timelock: "CovenantTimelock",
+  votes: "CovenantVotes",
+  governor: "CovenantGovernor",
+  evolutionRegistry: "EvolutionRegistry",
+  commonsPolicy: "CommonsPolicy",
+  commonsPolicyImplementation: "CommonsPolicyImplementation",
+  revenueRouter: "RevenueRouter",
+  earningsDistributor: "EarningsDistributor",
+  treasury: "Treasury",
+  spendingLimitModule: "SpendingLimitModule",
+};

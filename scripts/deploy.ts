@@ -27,6 +27,7 @@ import {
   DEPLOYMENTS_DIR,
   type DeploymentRecord,
   deploymentPath,
+  RECORD_NAMES,
   readDeployment,
   writeDeployment,
 } from "../deploy/records";
@@ -140,21 +141,6 @@ async function main() {
     deploymentId,
   });
 
-  const names: Record<string, string> = {
-    registry: "AgentRegistry",
-    agentGoals: "AgentGoals",
-    councilFlags: "CouncilFlags",
-    timelock: "CovenantTimelock",
-    votes: "CovenantVotes",
-    governor: "CovenantGovernor",
-    evolutionRegistry: "EvolutionRegistry",
-    commonsPolicy: "CommonsPolicy",
-    commonsPolicyImplementation: "CommonsPolicyImplementation",
-    revenueRouter: "RevenueRouter",
-    earningsDistributor: "EarningsDistributor",
-    treasury: "Treasury",
-    spendingLimitModule: "SpendingLimitModule",
-  };
   const record: DeploymentRecord = {
     chainId,
     network,
@@ -170,7 +156,8 @@ async function main() {
     parameters,
   };
   const addresses: Record<string, string> = {};
-  for (const [key, contract] of Object.entries(deployed)) addresses[names[key] ?? key] = await contract.getAddress();
+  for (const [key, contract] of Object.entries(deployed))
+    addresses[RECORD_NAMES[key] ?? key] = await contract.getAddress();
   record.contracts = await contractRecords(
     addresses,
     await ignitionDeployments(journalDir, new HardhatArtifactResolver(hre)),

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { HDNodeWallet } from "ethers";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { RECORD_NAMES } from "../../deploy/records";
 
 /*
  * The Covenant suite on the simulation's hardhat node, through the same Ignition modules a testnet gets
@@ -68,23 +69,6 @@ export type Suite = {
   genesis: bigint;
   epochLength: bigint;
   challengeWindow: bigint;
-};
-
-/** Ignition's future ids → the names scripts/deploy.ts writes in a deployment record. */
-const RECORD_NAMES: Record<string, string> = {
-  registry: "AgentRegistry",
-  agentGoals: "AgentGoals",
-  councilFlags: "CouncilFlags",
-  timelock: "CovenantTimelock",
-  votes: "CovenantVotes",
-  governor: "CovenantGovernor",
-  evolutionRegistry: "EvolutionRegistry",
-  commonsPolicy: "CommonsPolicy",
-  commonsPolicyImplementation: "CommonsPolicyImplementation",
-  revenueRouter: "RevenueRouter",
-  earningsDistributor: "EarningsDistributor",
-  treasury: "Treasury",
-  spendingLimitModule: "SpendingLimitModule",
 };
 
 export async function deploySuite(rpcUrl: string, params: SuiteParams): Promise<Suite> {
