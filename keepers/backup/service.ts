@@ -20,11 +20,11 @@ import {
   DirectSubmitter,
   type Env,
   HttpError,
+  keeperSubmitter,
   loadMigrations,
   loadSigner,
   parseJson,
   type Submitter,
-  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { directRecords, type LocatedRecord, type RegistryRef, registryBackupAbi } from "./chain";
@@ -117,21 +117,16 @@ export class BackupKeeper extends BaseService<typeof backupConfigSchema> {
     this.m = backupMetrics(this.metrics);
     const account = await loadSigner(c);
     // Through the tx-executor when TX_EXECUTOR_URL is set (it sends from the relayer key it holds), else signed here.
-    this.submitter = await submitterFromConfig(
-      c,
-      () =>
-        DirectSubmitter.start({
-          store,
-          schema: sharedSchema,
-          publicClient: chain.publicClient,
-          account: account!,
-          confirmations: c.CONFIRMATIONS,
-          errorAbi: [...registryBackupAbi, ...treasuryAbi],
-          logger: this.logger,
-          metrics: this.metrics,
-        }),
-      this.logger,
-    );
+    this.submitter = await keeperSubmitter(c, {
+      store,
+      schema: sharedSchema,
+      publicClient: chain.publicClient,
+      account,
+      confirmations: c.CONFIRMATIONS,
+      errorAbi: [...registryBackupAbi, ...treasuryAbi],
+      logger: this.logger,
+      metrics: this.metrics,
+    });
     if (c.TREASURY_ADDRESS && c.BACKUP_PRICE > 0n) {
       this.backupService = await chain.publicClient.readContract({
         address: getAddress(c.TREASURY_ADDRESS),

@@ -9,6 +9,7 @@ import {
   DirectSubmitter,
   type Env,
   HttpError,
+  keeperSubmitter,
   Leases,
   type Logger,
   LogScanner,
@@ -17,7 +18,6 @@ import {
   type Metrics,
   type ScanResult,
   type Submitter,
-  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { earningsErrorsAbi, routerAbi } from "./abi";
@@ -86,21 +86,16 @@ export class EarningsKeeper extends BaseService<typeof earningsConfigSchema> {
     const account = await loadSigner(c);
     if (account || c.TX_EXECUTOR_URL) {
       // Through the tx-executor when TX_EXECUTOR_URL is set (it sends from the poster key it holds), else signed here.
-      this.submitter = await submitterFromConfig(
-        c,
-        () =>
-          DirectSubmitter.start({
-            store,
-            schema: sharedSchema,
-            publicClient: chain.publicClient,
-            account: account!,
-            confirmations: c.CONFIRMATIONS,
-            errorAbi: earningsErrorsAbi,
-            logger: this.logger,
-            metrics: this.metrics,
-          }),
-        this.logger,
-      );
+      this.submitter = await keeperSubmitter(c, {
+        store,
+        schema: sharedSchema,
+        publicClient: chain.publicClient,
+        account,
+        confirmations: c.CONFIRMATIONS,
+        errorAbi: earningsErrorsAbi,
+        logger: this.logger,
+        metrics: this.metrics,
+      });
     } else {
       this.logger.warn("no KEEPER_PRIVATE_KEY: closing epochs and serving proofs only, posting and claiming nothing");
     }

@@ -5,12 +5,11 @@ import { type Address, getAddress, type LocalAccount } from "viem";
 import {
   BaseService,
   ConfigError,
-  DirectSubmitter,
+  keeperSubmitter,
   Leases,
   loadMigrations,
   loadSigner,
   type ServiceOptions,
-  submitterFromConfig,
 } from "../shared";
 import { type GovernanceConfig, governanceConfigSchema } from "./config";
 import { errorAbi } from "./contracts";
@@ -44,21 +43,16 @@ export class GovernanceKeeper extends BaseService<typeof governanceConfigSchema>
     this.leases = new Leases(store, sharedSchema);
     const chain = await this.connectChain();
     const account = (await loadSigner(cfg)) as LocalAccount;
-    const submitter = await submitterFromConfig(
-      cfg,
-      () =>
-        DirectSubmitter.start({
-          store,
-          schema: sharedSchema,
-          publicClient: chain.publicClient,
-          account,
-          confirmations: cfg.CONFIRMATIONS,
-          errorAbi: errorAbi(),
-          logger: this.logger,
-          metrics: this.metrics,
-        }),
-      this.logger,
-    );
+    const submitter = await keeperSubmitter(cfg, {
+      store,
+      schema: sharedSchema,
+      publicClient: chain.publicClient,
+      account,
+      confirmations: cfg.CONFIRMATIONS,
+      errorAbi: errorAbi(),
+      logger: this.logger,
+      metrics: this.metrics,
+    });
     this.worker = new GovernanceWorker({
       client: chain.publicClient,
       submitter,

@@ -1,4 +1,6 @@
+import type { LocalAccount } from "viem";
 import { z } from "zod";
+import { DirectSubmitter, type DirectSubmitterOptions } from "./directSubmitter";
 import { ConfigError, SubmitError, shortMessageOf } from "./errors";
 import type { Logger } from "./logger";
 import { Secret } from "./redact";
@@ -208,4 +210,24 @@ export async function submitterFromConfig(
   }
   logger?.info({ url: config.TX_EXECUTOR_URL }, "transactions go through the tx-executor");
   return new HttpSubmitter({ url: config.TX_EXECUTOR_URL, token: config.TX_EXECUTOR_TOKEN, logger });
+}
+
+/**
+ * What every keeper calls: `submitterFromConfig` with a `DirectSubmitter` on the keeper's own key as the fallback.
+ * Without TX_EXECUTOR_URL the key is required.
+ */
+export async function keeperSubmitter(
+  config: SubmitterConfig,
+  options: Omit<DirectSubmitterOptions, "account"> & { account?: LocalAccount },
+): Promise<Submitter> {
+  const { account } = options;
+  return submitterFromConfig(
+    config,
+    async () => {
+      if (!account)
+        throw new ConfigError([{ variable: "KEEPER_PRIVATE_KEY", message: "required without TX_EXECUTOR_URL" }]);
+      return DirectSubmitter.start({ ...options, account });
+    },
+    options.logger,
+  );
 }

@@ -4,11 +4,11 @@ import { type Address, getAbiItem, getAddress, isAddress, type PublicClient, toE
 import { z } from "zod";
 import {
   BaseService,
-  DirectSubmitter,
   type Env,
   HttpError,
   intVar,
   keeperConfigSchema,
+  keeperSubmitter,
   Leases,
   LogScanner,
   loadMigrations,
@@ -21,7 +21,6 @@ import {
   type Submitter,
   secretVar,
   submitterEnvShape,
-  submitterFromConfig,
   type TxRecord,
 } from "../shared";
 import { erc20Abi, safeEventsAbi, spendingModuleAbi } from "./abi";
@@ -170,16 +169,11 @@ export class SpendingKeeper extends BaseService<typeof spendingConfigSchema> {
     const account = await loadSigner(this.config);
     if (!account) throw new Error("the spending keeper needs its sentinel key (KEEPER_PRIVATE_KEY)");
     this.sentinel = account.address;
-    this.submitter ??= await submitterFromConfig(
-      this.config,
-      () =>
-        DirectSubmitter.start({
-          ...{ store, schema: sharedSchema, publicClient: chain.publicClient, account },
-          ...{ confirmations: this.config.CONFIRMATIONS, errorAbi: spendingModuleAbi },
-          ...{ logger: this.logger, metrics: this.metrics },
-        }),
-      this.logger,
-    );
+    this.submitter ??= await keeperSubmitter(this.config, {
+      ...{ store, schema: sharedSchema, publicClient: chain.publicClient, account },
+      ...{ confirmations: this.config.CONFIRMATIONS, errorAbi: spendingModuleAbi },
+      ...{ logger: this.logger, metrics: this.metrics },
+    });
     const m = this.metrics;
     this.counters = {
       decisions: m.counter("intents_total", "Intents decided, by kind and outcome", ["kind", "outcome"]),
