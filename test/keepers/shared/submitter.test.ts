@@ -379,3 +379,25 @@ describe("keepers/shared DirectSubmitter", function () {
     },
   );
 });
+
+describe("keepers/shared keeperSubmitter", () => {
+  it("chooses the tx-executor with TX_EXECUTOR_URL, and otherwise needs the keeper's key", async () => {
+    const { ConfigError } = await import("../../../keepers/shared/errors");
+    const { HttpSubmitter, keeperSubmitter } = await import("../../../keepers/shared/httpSubmitter");
+    const { Secret } = await import("../../../keepers/shared/redact");
+    const options = { store: undefined as never, schema: "s", publicClient: undefined as never, confirmations: 1 };
+    const http = await keeperSubmitter(
+      { TX_EXECUTOR_URL: "http://127.0.0.1:1", TX_EXECUTOR_TOKEN: new Secret("a-token-of-24-characters-or-more") },
+      options,
+    );
+    expect(http).to.be.instanceOf(HttpSubmitter);
+    let error: unknown;
+    try {
+      await keeperSubmitter({}, options);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect(String((error as Error).message)).to.include("KEEPER_PRIVATE_KEY: required without TX_EXECUTOR_URL");
+  });
+});
