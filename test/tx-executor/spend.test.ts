@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import hre from "hardhat";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
@@ -292,6 +292,9 @@ describe("tx-executor: agent spends under the SpendingLimitModule", function () 
     let ex: ExecutorProcess;
     let proxy: TcpProxy;
     before(async () => {
+      // A new UTC day: the tests above may have used up (or still hold in flight) today's allowance.
+      const latest = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+      await time.increaseTo((Math.floor(latest / 86_400) + 1) * 86_400 + 60);
       const port = Number(new URL(rpcUrl).port);
       proxy = await startTcpProxy("127.0.0.1", port);
       ex = await startExecutorProcess(
